@@ -1,0 +1,93 @@
+"""How fast Scint parses, against Python's own parser and JSON in the same run.
+
+Measures one-line commands and a 100-statement program through:
+  scint.parse          text -> frozen AST (Lark's LALR tables for grammar/scint.lark, Scint's driver loop)
+  lark (tree)          the same grammar through Lark's own LALR parser, building a parse tree (no AST)
+  ast.parse            Python's C parser on the same text (the goal: scint >= 0.5x its throughput)
+  json.loads           the equivalent OpenAI tool-call JSON ({"name": ..., "arguments": "<json>"}, both decoded)
+
+Each figure is the best of several rounds (the machine is noisy); ratios are against ast.parse in the same run.
+Run: python bench/parse.py [--rounds N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import platform
+import sys
+import time
+
+import scint
+from scint.dsl import lark_parser
+
+ONE = 'notes.add(title="Buy milk", tags=["home", "errands"], priority=2)'
+ONE_JSON = json.dumps(
+    {"name": "notes_add", "arguments": json.dumps({"title": "Buy milk", "tags": ["home", "errands"], "priority": 2})}
+)
+
+
+def program(n: int) -> tuple[str, str]:
+    lines, calls = [], []
+    for i in range(n):
+        lines.append(f'notes.add(title="Item {i}", tags=["home", "t{i % 7}"], priority={i % 5})')
+        calls.append(
+            {"name": "notes_add", "arguments": json.dumps({"title": f"Item {i}", "tags": ["home", f"t{i % 7}"],
+                                                            "priority": i % 5})}
+        )
+    return "\n".join(lines), json.dumps(calls)
+
+
+def _json_tool_call(text: str) -> object:
+    calls = json.loads(text)
+    if isinstance(calls, dict):
+        calls = [calls]
+    return [(c["name"], json.loads(c["arguments"])) for c in calls]
+
+
+def rate(fn, arg: str, seconds: float, rounds: int) -> float:
+    """Best calls per second over `rounds` rounds of about `seconds` each."""
+    fn(arg)
+    n = 1
+    while True:
+        t = time.perf_counter()
+        for _ in range(n):
+            fn(arg)
+        if time.perf_counter() - t > seconds / 4:
+            break
+        n *= 2
+    best = 0.0
+    for _ in range(rounds):
+        t = time.perf_counter()
+        for _ in range(n):
+            fn(arg)
+        best = max(best, n / (time.perf_counter() - t))
+    return best
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rounds", type=int, default=7)
+    ap.add_argument("--seconds", type=float, default=0.3)
+    args = ap.parse_args()
+    lk = lark_parser()
+    big, big_json = program(100)
+    assert len(scint.parse(big).statements) == 100
+    print(f"Python {platform.python_version()} on {platform.machine()}, {args.rounds} rounds, best of each")
+    for label, text, js in (("one-line command", ONE, ONE_JSON), ("100-statement program", big, big_json)):
+        r = {
+            "scint.parse": rate(scint.parse, text, args.seconds, args.rounds),
+            "lark (tree)": rate(lk.parse, text, args.seconds, args.rounds),
+            "ast.parse": rate(ast.parse, text, args.seconds, args.rounds),
+            "json.loads (tool call)": rate(_json_tool_call, js, args.seconds, args.rounds),
+        }
+        base = r["ast.parse"]
+        print(f"\n{label} ({len(text):,} chars)")
+        for name, v in r.items():
+            print(f"  {name:24s} {v:12,.0f} /s   {1e6 / v:9.1f} us   {v / base:5.2f}x ast.parse")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
