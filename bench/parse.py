@@ -33,8 +33,10 @@ def program(n: int) -> tuple[str, str]:
     for i in range(n):
         lines.append(f'notes.add(title="Item {i}", tags=["home", "t{i % 7}"], priority={i % 5})')
         calls.append(
-            {"name": "notes_add", "arguments": json.dumps({"title": f"Item {i}", "tags": ["home", f"t{i % 7}"],
-                                                            "priority": i % 5})}
+            {
+                "name": "notes_add",
+                "arguments": json.dumps({"title": f"Item {i}", "tags": ["home", f"t{i % 7}"], "priority": i % 5}),
+            }
         )
     return "\n".join(lines), json.dumps(calls)
 

@@ -7,7 +7,7 @@ Equality ignores spans and the program's source text, and compares constants by 
 
 from __future__ import annotations
 
-from typing import Any, Union
+from typing import Any
 
 import attrs
 
@@ -102,7 +102,7 @@ class Ref:
     span: Span | None = _span()
 
 
-Value = Union[Const, ListValue, DictValue, Ref]
+Value = Const | ListValue | DictValue | Ref
 
 
 @attrs.frozen(slots=True)
@@ -137,8 +137,8 @@ class Assign:
     span: Span | None = _span()
 
 
-Statement = Union[Call, Assign]
-Node = Union[Statement, Value, Keyword]
+Statement = Call | Assign
+Node = Statement | Value | Keyword
 
 
 @attrs.frozen(slots=True)

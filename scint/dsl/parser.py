@@ -127,11 +127,7 @@ _PASS, _SPLICE, _BUILD = 0, 1, 2
 
 def _reducer(rule: Any) -> tuple[int, Callable[..., Any] | None]:
     """How one rule combines its children: pass through (`?value`), inline (splice) or build a node."""
-    keep = tuple(
-        i
-        for i, s in enumerate(rule.expansion)
-        if not (s.is_term and s.filter_out) or s.name in _KEEP_OFFSET
-    )
+    keep = tuple(i for i, s in enumerate(rule.expansion) if not (s.is_term and s.filter_out) or s.name in _KEEP_OFFSET)
     name = rule.origin.name
     inline = name.startswith("_") or rule.options.expand1
     if inline and len(keep) == 1 and len(rule.expansion) == 1:
@@ -140,6 +136,7 @@ def _reducer(rule: Any) -> tuple[int, Callable[..., Any] | None]:
         only = keep[0]
         return _SPLICE, lambda kids: kids[only]
     if inline:
+
         def splice(kids: list[Any]) -> _Splice:
             out: _Splice | None = None
             for i in keep:
@@ -185,9 +182,7 @@ def parse(text: str, *, limits: Limits | None = None) -> Program:
         )
     limits = limits or DEFAULT_LIMITS
     if len(text) > limits.max_program_chars:
-        raise LimitExceeded(
-            f"the program is {len(text):,} characters; the limit is {limits.max_program_chars:,}"
-        )
+        raise LimitExceeded(f"the program is {len(text):,} characters; the limit is {limits.max_program_chars:,}")
     try:
         return _Parser(text, limits).run()
     except ScintError:
@@ -366,9 +361,7 @@ class _Parser:
         q = 3 if text.startswith('"""', start) and end - start >= 6 else 1
         raw = text[start + q : end - q]
         if len(raw) > self.limits.max_string_chars:
-            raise LimitExceeded(
-                f"a string of {len(raw):,} characters; the limit is {self.limits.max_string_chars:,}"
-            )
+            raise LimitExceeded(f"a string of {len(raw):,} characters; the limit is {self.limits.max_string_chars:,}")
         if "\\" in raw:
             return _unescape(raw, start, text)
         return raw

@@ -100,7 +100,7 @@ def lex_error(text: str, pos: int, opens: list[int]) -> ScintSyntaxError:
     hint = None
     if ch in _SMART:
         message = f"unexpected {ch!r}: curly quotes are not string delimiters"
-        hint = 'use straight quotes: "text" or \'text\''
+        hint = "use straight quotes: \"text\" or 'text'"
     elif ch in "\"'":
         message, hint = _bad_string(text, pos)
     elif text.startswith("->", pos):
@@ -147,11 +147,13 @@ def _bad_string(text: str, pos: int) -> tuple[str, str]:
         i += 1
     return (
         "unterminated string",
-        f"close the string with {quote} on the same line, or use triple quotes \"\"\"...\"\"\" for text that spans lines",
+        f'close the string with {quote} on the same line, or use triple quotes """...""" for text that spans lines',
     )
 
 
-def parse_error(text: str, pos: int, end: int, typ: str, expected_terms: set[str], opens: list[int]) -> ScintSyntaxError:
+def parse_error(
+    text: str, pos: int, end: int, typ: str, expected_terms: set[str], opens: list[int]
+) -> ScintSyntaxError:
     """The token `typ` at `pos` is not accepted in the current parser state; `expected_terms` would be."""
     expected = describe_expected(expected_terms)
     found = text[pos:end]
@@ -176,10 +178,7 @@ def _hint(text: str, pos: int, typ: str, found: str, expected: set[str], opens: 
     if typ == "NAME" and wants_value:
         after = text[pos + len(found) :].lstrip()
         if after.startswith("("):
-            return (
-                "calls cannot be nested: bind the inner call first, e.g. x = context.action(...), "
-                "then pass $x"
-            )
+            return "calls cannot be nested: bind the inner call first, e.g. x = context.action(...), then pass $x"
         return f'strings need quotes: "{found}"' + (" (or use $name to read an assigned result)" if found else "")
     if typ == "LPAR" and "EQUAL" in expected:
         return "calls cannot be nested: bind the inner call first, e.g. x = context.action(...), then pass $x"
