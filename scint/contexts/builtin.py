@@ -1,0 +1,272 @@
+"""The built-in context types: Container, Composer, Thread, Process and Task."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scint.contexts.base import MISSING, NAME_RE, Context, action, did_you_mean, macro, query
+from scint.contexts.registry import register
+from scint.errors import ActionError, BadArguments
+
+__all__ = ["Composer", "Container", "Process", "Task", "Thread"]
+
+
+def _nearest(key: str, keys: list[str]) -> str:
+    if not keys:
+        return "it is empty"
+    hint = did_you_mean(key, keys)
+    if hint:
+        return hint.strip(" ()")
+    shown = ", ".join(f'"{k}"' for k in sorted(keys)[:8])
+    return f"its keys are {shown}" + (" ..." if len(keys) > 8 else "")
+
+
+@register
+class Container(Context):
+    """A key-value store for any values (strings, numbers, lists, dicts...)."""
+
+    data: dict[str, Any] = {}
+
+    # Undo is a journal of the keys a program touched (not a copy of the whole store): cheap for big stores.
+    def __scint_checkpoint__(self) -> dict[str, Any]:
+        self._scint_journal = {}
+        return self._scint_journal
+
+    def __scint_restore__(self, token: Any) -> None:
+        for key, old in token.items():
+            if old is MISSING:
+                self.data.pop(key, None)
+            else:
+                self.data[key] = old
+        self._scint_journal = None
+
+    def __scint_commit__(self) -> None:
+        self._scint_journal = None
+
+    def _remember(self, key: str) -> None:
+        journal = self._scint_journal
+        if journal is not None and key not in journal:
+            journal[key] = self.data.get(key, MISSING)
+
+    def _existing(self, key: str) -> Any:
+        if key not in self.data:
+            raise ActionError(f'{self.path} has no key "{key}"; {_nearest(key, list(self.data))}')
+        return self.data[key]
+
+    @action
+    def put(self, key: str, value: Any) -> None:
+        """Store `value` under `key`, replacing what was there."""
+        self._remember(key)
+        self.data[key] = value
+
+    @query
+    def get(self, key: str) -> Any:
+        """The value stored under `key` (an error if there is none)."""
+        return self._existing(key)
+
+    @action
+    def delete(self, key: str) -> None:
+        """Remove `key` and its value (an error if there is none)."""
+        self._existing(key)
+        self._remember(key)
+        del self.data[key]
+
+    @query
+    def keys(self) -> list[str]:
+        """All keys, sorted."""
+        return sorted(self.data)
+
+    @query
+    def items(self) -> dict[str, Any]:
+        """All keys and values, sorted by key."""
+        return {k: self.data[k] for k in sorted(self.data)}
+
+    @action
+    def update(self, key: str, patch: dict[str, Any]) -> dict[str, Any]:
+        """Merge `patch` into the dict stored under `key` and return the result."""
+        old = self._existing(key)
+        if type(old) is not dict:
+            raise ActionError(f'{self.path}.update: the value under "{key}" is not a dict; use put to replace it')
+        self._remember(key)
+        self.data[key] = new = {**old, **patch}
+        return new
+
+
+@register
+class Composer(Context):
+    """Stored workflows: named Scint programs with parameters, run with bound arguments."""
+
+    workflows: dict[str, Any] = {}
+
+    @action
+    def define(self, name: str, body: str, params: list[str] = []) -> str:  # noqa: B006 - defaults are copied
+        """Store the program `body` as workflow `name`; inside it `$param` reads each parameter.
+
+        The body is checked when it is defined."""
+        if not NAME_RE.fullmatch(name):
+            raise BadArguments(f"a workflow name must be a plain name like restock, not {name!r}")
+        for p in params:
+            if not NAME_RE.fullmatch(p):
+                raise BadArguments(f"a workflow parameter must be a plain name, not {p!r}")
+        if len(set(params)) != len(params):
+            raise BadArguments("workflow parameters must be distinct")
+        self.workflows[name] = {"params": list(params), "body": body}
+        return name
+
+    @macro
+    def run(self, name: str, **args: Any) -> Any:
+        """Run workflow `name` with its parameters given as keyword arguments; returns its last result."""
+        wf = self.workflows.get(name)
+        if wf is None:
+            names = sorted(self.workflows)
+            raise ActionError(
+                f'{self.path} has no workflow "{name}"{did_you_mean(name, names)}; it has: {", ".join(names) or "none"}'
+            )
+        missing = [p for p in wf["params"] if p not in args]
+        unknown = [a for a in args if a not in wf["params"]]
+        if missing or unknown:
+            parts = []
+            if missing:
+                parts.append("missing " + ", ".join(f"`{m}`" for m in missing))
+            if unknown:
+                parts.append("unknown " + ", ".join(f"`{u}`" for u in unknown))
+            raise BadArguments(
+                f'{self.path}.run(name="{name}"): {"; ".join(parts)}; its parameters are: '
+                f"{', '.join(wf['params']) or 'none'}"
+            )
+        return wf
+
+    @query
+    def list(self) -> list[str]:
+        """The names of the stored workflows, sorted."""
+        return sorted(self.workflows)
+
+    @query
+    def show(self, name: str) -> dict[str, Any]:
+        """A workflow's parameters and body."""
+        wf = self.workflows.get(name)
+        if wf is None:
+            raise ActionError(f'{self.path} has no workflow "{name}"{did_you_mean(name, self.workflows)}')
+        return {"name": name, "params": wf["params"], "body": wf["body"]}
+
+
+@register
+class Thread(Context):
+    """A conversation: messages in order, and the processes that work on it."""
+
+    posts: list[dict[str, Any]] = []
+
+    @action
+    def post(self, role: str, content: str) -> int:
+        """Append a message from `role` (e.g. "user", "assistant"); returns its number."""
+        if not role or len(role) > 64:
+            raise BadArguments('a role is a short non-empty string such as "user"')
+        self.posts.append({"role": role, "content": content, "time": self.now()})
+        return len(self.posts)
+
+    @query
+    def messages(self, last: int | None = None) -> list[dict[str, Any]]:
+        """The messages, oldest first; only the last `last` if given."""
+        if last is not None and last < 0:
+            raise BadArguments("`last` must be zero or more")
+        return self.posts if last is None else self.posts[len(self.posts) - last :]
+
+    @action
+    def spawn(self, name: str, goal: str, model: str | None = None) -> str:
+        """Start a child Process called `name` that works towards `goal`; returns its path."""
+        return self.create_child(name, "Process", goal=goal, model=model)
+
+
+@register
+class Process(Context):
+    """An agent working towards a goal: its tasks (t1, t2, ...), its transcript and its child processes."""
+
+    goal: str = ""
+    model: str | None = None
+    status: str = "idle"
+    answer: str | None = None
+    transcript: list[dict[str, Any]] = []
+    next_task: int = 1
+
+    @action
+    def add_task(self, title: str, detail: str | None = None) -> str:
+        """Add a Task (named t1, t2, ...) and return its path."""
+        name = f"t{self.next_task}"
+        self.next_task += 1
+        return self.create_child(name, "Task", title=title, detail=detail)
+
+    @query
+    def tasks(self, status: str | None = None) -> list[dict[str, Any]]:
+        """The tasks with their status, optionally only those with `status` (todo, doing, done, failed)."""
+        if status is not None and status not in Task.STATUSES:
+            raise BadArguments(f"status must be one of {', '.join(Task.STATUSES)}, not {status!r}")
+        out = []
+        for name in self.children():
+            child = self.child(name)
+            if isinstance(child, Task) and (status is None or child.status == status):
+                out.append({"path": child.path, "title": child.title, "status": child.status})
+        return out
+
+    @action
+    def spawn(self, name: str, goal: str, model: str | None = None) -> str:
+        """Start a child Process called `name` that works towards `goal`; returns its path."""
+        return self.create_child(name, "Process", goal=goal, model=model)
+
+    @query
+    def context(self, window: int = 20) -> dict[str, Any]:
+        """What this process knows: its goal, status, tasks and the last `window` transcript entries."""
+        if window < 0:
+            raise BadArguments("`window` must be zero or more")
+        return {
+            "goal": self.goal,
+            "status": self.status,
+            "tasks": self.tasks(),
+            "transcript": self.transcript[len(self.transcript) - window :] if window else [],
+        }
+
+
+@register
+class Task(Context):
+    """A unit of work: todo -> doing -> done or failed."""
+
+    STATUSES = ("todo", "doing", "done", "failed")
+
+    title: str = ""
+    detail: str | None = None
+    status: str = "todo"
+    result: Any = None
+    reason: str | None = None
+    assignee: str | None = None
+
+    def _move(self, frm: str, to: str, verb: str) -> None:
+        if self.status != frm:
+            raise ActionError(f"{self.path} is {self.status}; {verb} needs a task that is {frm}")
+        self.status = to
+
+    @action
+    def start(self) -> str:
+        """Begin the task (todo -> doing)."""
+        self._move("todo", "doing", "start()")
+        return self.status
+
+    @action
+    def complete(self, result: Any = None) -> str:
+        """Finish the task with an optional result (doing -> done)."""
+        self._move("doing", "done", "complete()")
+        self.result = result
+        return self.status
+
+    @action
+    def fail(self, reason: str) -> str:
+        """Give up on the task, saying why (doing -> failed)."""
+        self._move("doing", "failed", "fail()")
+        self.reason = reason
+        return self.status
+
+    @action
+    def assign(self, to: str) -> str:
+        """Give the task to someone (a process path or a person's name); not once it is done or failed."""
+        if self.status in ("done", "failed"):
+            raise ActionError(f"{self.path} is {self.status}; it can no longer be assigned")
+        self.assignee = to
+        return to

@@ -1,0 +1,303 @@
+"""The interpreter: runs a parsed program against a branch's ContextMap, statement by statement.
+
+For each call it resolves the path (the longest prefix naming an existing context, then the action), evaluates
+the arguments (constants, lists, dicts and `$references`), binds and type-checks them against the declared
+signature, and then either answers a query, or records an action as an event (which applies it). Only declared
+actions and queries are reachable. The caller owns the transaction: it opens one before `run` and commits or
+rolls back after, so a program is atomic.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import attrs
+
+from scint.contexts.base import Context, Spec, call_spec, did_you_mean
+from scint.contexts.builtin import Composer
+from scint.contexts.types import copy_value, is_json
+from scint.core.map import ContextMap
+from scint.core.state import MapState
+from scint.dsl import Assign, Call, Const, DictValue, ListValue, Program, Ref, parse
+from scint.errors import (
+    ActionError,
+    BadArguments,
+    LimitExceeded,
+    PermissionDenied,
+    ScintError,
+    ScintSyntaxError,
+    UnknownAction,
+    UnknownContext,
+)
+
+__all__ = ["Builtins", "EventRecord", "Interpreter"]
+
+MAX_COMPOSER_DEPTH = 16
+MAX_STEPS = 100_000  # statements executed by one program, workflows included
+
+
+@attrs.frozen(slots=True)
+class EventRecord:
+    """One event a program recorded: the branch version it produced, and what it applied."""
+
+    version: int
+    path: str
+    action: str
+    args: dict[str, Any]
+
+
+class Builtins:
+    """The built-in functions and the `history` context, supplied by the session (they need more than the map).
+
+    Each entry of `functions` / `history` is a Spec whose func takes the interpreter first."""
+
+    def __init__(self, functions: dict[str, Spec], history: dict[str, Spec]) -> None:
+        self.functions = functions
+        self.history = history
+
+
+class Interpreter:
+    """Runs programs on one ContextMap for one actor."""
+
+    def __init__(
+        self,
+        head: ContextMap,
+        builtins: Builtins,
+        *,
+        actor: str,
+        program_id: str,
+        request: dict[str, Any] | None = None,
+        scope: str | None = None,
+        self_path: str | None = None,
+    ) -> None:
+        self.head = head
+        self.state: MapState = head.state
+        self.builtins = builtins
+        self.actor = actor
+        self.program_id = program_id
+        self.request = request
+        self.scope = scope
+        self.self_path = self_path
+        self.events: list[EventRecord] = []
+        self.steps = 0
+        self._where: tuple[str, int] = ("", 0)  # the statement being run: its source and number
+        self._text: str | None = None  # the whole program's text, kept with its first event
+
+    # -- programs --------------------------------------------------------------------------------------------
+
+    def run(self, program: Program) -> list[Any]:
+        """Run every statement; returns their values. Raises the first error, naming its statement."""
+        env: dict[str, Any] = {}
+        self._text = program.source if len(program.statements) > 1 else None
+        return self._statements(program, env, depth=0, via=None)
+
+    def _statements(self, program: Program, env: dict[str, Any], depth: int, via: int | None) -> list[Any]:
+        values = []
+        for i, stmt in enumerate(program.statements, 1):
+            source = program.statement_source(i - 1)
+            self.steps += 1
+            if self.steps > MAX_STEPS:
+                raise LimitExceeded(f"the program ran more than {MAX_STEPS:,} statements (workflows included)")
+            try:
+                call = stmt.call if type(stmt) is Assign else stmt
+                value = self._call(call, env, depth, source, via if via is not None else i)
+            except ScintError as exc:
+                raise exc.at_statement(i, source) if depth == 0 else exc
+            env["_"] = value
+            if type(stmt) is Assign:
+                env[stmt.name] = value
+            values.append(value)
+        return values
+
+    # -- calls -------------------------------------------------------------------------------------------------
+
+    def _call(self, call: Call, env: dict[str, Any], depth: int, source: str, index: int) -> Any:
+        self._where = (source, index)
+        names = call.path
+        if self.self_path is not None and names[0] == "self":
+            names = (*self.self_path.split("."), *names[1:])
+        args = [self._value(v, env) for v in call.args]
+        kwargs = {k.name: self._value(k.value, env) for k in call.kwargs}
+        if len(names) == 1:
+            spec = self.builtins.functions.get(names[0])
+            if spec is None:
+                raise self._unknown_function(names[0])
+            bound = spec.bind(args, kwargs, where="")
+            return spec.func(self, **bound)
+        if names[0] == "history" and len(names) == 2 and "history" not in self.state.contexts:
+            spec = self.builtins.history.get(names[1])
+            if spec is None:
+                options = sorted(self.builtins.history)
+                raise UnknownAction(
+                    f"history has no action `{names[1]}`{did_you_mean(names[1], options)}; it has: {', '.join(options)}"
+                )
+            bound = spec.bind(args, kwargs, where="history")
+            return spec.func(self, **bound)
+        ctx, action = self._resolve(names)
+        spec = type(ctx).spec(action, where=ctx.path)
+        bound = spec.bind(args, kwargs, where=ctx.path)
+        if spec.kind == "query":
+            return call_spec(ctx, spec, bound)
+        self.check_scope(ctx.path, spec.name)
+        if spec.kind == "macro":
+            return self._macro(ctx, spec, bound, depth, index)
+        if isinstance(ctx, Composer) and spec.name == "define":
+            self._check_workflow(bound)
+        return self.record(ctx.path, spec.name, bound)
+
+    def _resolve(self, names: tuple[str, ...]) -> tuple[Context, str]:
+        contexts = self.state.contexts
+        for k in range(len(names) - 1, 0, -1):
+            path = ".".join(names[:k])
+            ctx = contexts.get(path)
+            if ctx is not None:
+                if k < len(names) - 1:
+                    missing = names[k]
+                    raise UnknownContext(
+                        f"`{path}` has no child `{missing}`{did_you_mean(missing, self.state.children(path))}"
+                        f" and `{'.'.join(names[k:])}` is not one of its actions"
+                    )
+                return ctx, names[k]
+        root = names[0]
+        roots = self.state.children("")
+        raise UnknownContext(
+            f"there is no context `{root}`{did_you_mean(root, roots)}; "
+            + (f"the contexts are: {', '.join(roots[:20])}" if roots else "there are no contexts yet")
+            + f' (create one with create_context("{root}", type="Container"))'
+        )
+
+    def _unknown_function(self, name: str) -> ScintError:
+        if name in self.state.contexts:
+            ctype = type(self.state.contexts[name])
+            actions = ", ".join(sorted(ctype.__scint_specs__))
+            return UnknownAction(f"`{name}` is a context; call one of its actions: {name}.<action>(...) ({actions})")
+        options = sorted(self.builtins.functions)
+        return UnknownAction(
+            f"there is no built-in `{name}`{did_you_mean(name, options)}; the built-ins are: {', '.join(options)}; "
+            "actions are called on a context: context.action(...)"
+        )
+
+    def check_scope(self, path: str, what: str) -> None:
+        scope = self.scope
+        if scope is not None and not (path == scope or path.startswith(scope + ".")):
+            raise PermissionDenied(
+                f"{self.actor} may only change contexts under `{scope}`; `{path or 'the root'}` is outside it ({what})"
+            )
+
+    def record(self, path: str, action: str, args: dict[str, Any]) -> Any:
+        """Record an action as an event (applying it) and return its result."""
+        source, index = self._where
+        meta: dict[str, Any] = {"actor": self.actor, "source": source, "program": self.program_id, "n": index}
+        if not self.events:
+            if self._text:
+                meta["text"] = self._text
+            if self.request is not None:
+                meta["request"] = self.request
+        result = self.head.record(path, action, args, meta)
+        if not is_json(result):
+            raise ActionError(f"{path}.{action}() returned {type(result).__name__}, which Scint cannot store or show")
+        self.events.append(EventRecord(self.head.scint_version, path, action, args))
+        return result
+
+    # -- workflows ---------------------------------------------------------------------------------------------
+
+    def _macro(self, ctx: Context, spec: Spec, bound: dict[str, Any], depth: int, index: int) -> Any:
+        workflow = call_spec(ctx, spec, bound)
+        if depth + 1 > MAX_COMPOSER_DEPTH:
+            raise LimitExceeded(f"workflows call workflows more than {MAX_COMPOSER_DEPTH} deep")
+        program = _parse_body(workflow["body"])
+        env = {p: bound[p] for p in workflow["params"]}
+        try:
+            values = self._statements(program, env, depth + 1, via=index)
+        except ScintError as exc:
+            exc.message = f"in workflow {ctx.path}/{bound['name']}: {exc.message}"
+            exc.args = (exc.message,)
+            raise
+        return values[-1] if values else None
+
+    def _check_workflow(self, bound: dict[str, Any]) -> None:
+        try:
+            program = _parse_body(bound["body"])
+        except ScintSyntaxError as exc:
+            raise BadArguments(f"the body of workflow `{bound['name']}` is not valid Scint: {exc}") from None
+        known = set(bound["params"]) | {"_"}
+        for i, stmt in enumerate(program.statements):
+            call = stmt.call if type(stmt) is Assign else stmt
+            for value in (*call.args, *(k.value for k in call.kwargs)):
+                for ref in _refs(value):
+                    if ref not in known:
+                        raise BadArguments(
+                            f"the body of workflow `{bound['name']}` reads ${ref} in statement {i + 1}, "
+                            f"but it is neither a parameter ({', '.join(bound['params']) or 'none'}) "
+                            "nor assigned earlier in the body"
+                        )
+            if type(stmt) is Assign:
+                known.add(stmt.name)
+
+    # -- values ------------------------------------------------------------------------------------------------
+
+    def _value(self, node: Any, env: dict[str, Any]) -> Any:
+        t = type(node)
+        if t is Const:
+            return node.value
+        if t is ListValue:
+            return [self._value(v, env) for v in node.items]
+        if t is DictValue:
+            return {k: self._value(v, env) for k, v in node.items}
+        if t is Ref:
+            return copy_value(_deref(node, env))
+        raise TypeError(f"not a value node: {node!r}")
+
+
+def _deref(ref: Ref, env: dict[str, Any]) -> Any:
+    if ref.name not in env:
+        defined = [n for n in env if n != "_"]
+        if ref.name == "_":
+            raise BadArguments("$_ is the previous statement's result, and there is no previous statement")
+        raise BadArguments(
+            f"${ref.name} is not defined{did_you_mean(ref.name, defined)}; "
+            f"assign it first: {ref.name} = context.action(...)"
+        )
+    value = env[ref.name]
+    shown = "$" + ref.name
+    for step in ref.path:
+        if type(step) is int:
+            if type(value) is not list:
+                raise BadArguments(f"{shown} is {_kind(value)}, not a list: it has no [{step}]")
+            if not -len(value) <= step < len(value):
+                raise BadArguments(f"{shown} has {len(value)} items; [{step}] is out of range")
+            value = value[step]
+            shown += f"[{step}]"
+        else:
+            if type(value) is not dict:
+                raise BadArguments(f"{shown} is {_kind(value)}, not a dict: it has no field `{step}`")
+            if step not in value:
+                raise BadArguments(
+                    f"{shown} has no field `{step}`{did_you_mean(step, value)}; "
+                    f"its fields are: {', '.join(list(value)[:20]) or 'none'}"
+                )
+            value = value[step]
+            shown += f".{step}"
+    return value
+
+
+def _kind(value: Any) -> str:
+    names = {type(None): "null", bool: "a bool", int: "an int", float: "a float", str: "a string"}
+    return names.get(type(value), "a list" if type(value) is list else "a dict")
+
+
+def _refs(node: Any) -> list[str]:
+    t = type(node)
+    if t is Ref:
+        return [node.name]
+    if t is ListValue:
+        return [r for v in node.items for r in _refs(v)]
+    if t is DictValue:
+        return [r for _, v in node.items for r in _refs(v)]
+    return []
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_body(body: str) -> Program:
+    return parse(body)

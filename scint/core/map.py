@@ -1,0 +1,118 @@
+"""The ContextMap: one branch's history as an eventsourcing aggregate.
+
+Its events are `Started` (the branch begins, possibly forked from another branch at a version) and `Applied`
+(one action applied to one context, with its arguments and provenance). Applying an event calls the action's
+body on the MapState, so the live path and replay are the same code.
+
+Versions: a branch's version counts the `Applied` events along its whole lineage. The aggregate's own version
+also counts its `Started` event, so `version = base_version + aggregate.version - 1`.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+from typing import Any
+
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import Transcoder
+
+from scint.core.state import MapState
+
+__all__ = ["ContextMap", "ScintTranscoder", "branch_id"]
+
+_NAMESPACE = uuid.UUID("6f1b2c9e-4d0a-5b8e-9c3f-2a7d1e0b4c55")
+
+
+def branch_id(name: str) -> uuid.UUID:
+    """The aggregate id of a branch: derived from its name, so every process agrees on it."""
+    return uuid.uuid5(_NAMESPACE, "branch:" + name)
+
+
+class ContextMap(Aggregate):
+    """The contexts of one branch, changed only by recorded actions."""
+
+    class Started(Aggregate.Created):
+        branch: str
+        base_branch: str | None
+        base_version: int
+
+    def __init__(self, branch: str, base_branch: str | None, base_version: int) -> None:
+        self.branch = branch
+        self.base_branch = base_branch
+        self.base_version = base_version
+        self.state = MapState()
+
+    @classmethod
+    def start(cls, branch: str, base_branch: str | None = None, base_version: int = 0) -> ContextMap:
+        return cls._create(
+            cls.Started, id=branch_id(branch), branch=branch, base_branch=base_branch, base_version=base_version
+        )
+
+    class Applied(Aggregate.Event):
+        """One action applied to one context (path "" for the built-ins), with its provenance in `meta`:
+        actor, source (the statement's text), program id, statement number, and for LLM programs the request."""
+
+        path: str
+        action: str
+        args: dict[str, Any]
+        meta: dict[str, Any]
+
+        def apply(self, aggregate: ContextMap) -> None:
+            state = aggregate.state
+            state.time = self.timestamp
+            state.result = state.apply(self.path, self.action, self.args)
+
+    @property
+    def scint_version(self) -> int:
+        """The branch version: Applied events along the lineage."""
+        return self.base_version + self.version - 1
+
+    def record(self, path: str, action: str, args: dict[str, Any], meta: dict[str, Any]) -> Any:
+        """Apply an action now, as a pending event, and return its result."""
+        self.trigger_event(self.Applied, path=path, action=action, args=args, meta=meta)
+        return self.state.result
+
+
+# Where non-JSON values may sit in the states eventsourcing asks us to encode: at the top level (an event's
+# `timestamp`) and one level down (a snapshot's `state` holds `_created_on`, `_modified_on` and our MapState).
+# Nothing deeper is inspected, so user data (always plain JSON) is never mistaken for a tagged value.
+_ENCODERS: dict[type, tuple[str, Any]] = {
+    datetime: ("dt", datetime.isoformat),
+    uuid.UUID: ("uuid", str),
+    MapState: ("map", MapState.to_data),
+}
+_DECODERS = {"dt": datetime.fromisoformat, "uuid": uuid.UUID, "map": MapState.from_data}
+
+
+class ScintTranscoder(Transcoder):
+    """JSON without in-band type markers: typed values are listed beside the data, so no stored user value can
+    ever decode as something else (eventsourcing's JSONTranscoder would turn {"_type_": ..., "_data_": ...} in
+    user data into an object)."""
+
+    def encode(self, obj: Any) -> bytes:
+        tags: list[list[str]] = []
+        plain = self._level(obj, (), tags, 2)
+        return json.dumps(
+            {"v": plain, "t": tags} if tags else {"v": plain}, ensure_ascii=False, separators=(",", ":")
+        ).encode()
+
+    def _level(self, obj: Any, where: tuple[str, ...], tags: list[list[str]], depth: int) -> Any:
+        enc = _ENCODERS.get(type(obj))
+        if enc is not None:
+            tags.append([*where, enc[0]])
+            return enc[1](obj)
+        if depth and type(obj) is dict:
+            return {k: self._level(v, (*where, k), tags, depth - 1) for k, v in obj.items()}
+        return obj
+
+    def decode(self, data: bytes) -> Any:
+        doc = json.loads(data)
+        value = doc["v"]
+        for *where, tag in doc.get("t", ()):
+            holder = value
+            for key in where[:-1]:
+                holder = holder[key]
+            holder[where[-1]] = _DECODERS[tag](holder[where[-1]])
+        return value
