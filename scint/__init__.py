@@ -1,6 +1,17 @@
-"""Scint: one small, exact language for changing and inspecting shared state, with every change remembered."""
+"""Scint: one small, exact language for changing and inspecting shared state, with every change remembered.
 
-from scint.dsl import Program, parse
+```python
+import scint
+with scint.open("memory://") as s:
+    s.run('create_context("notes", type="Container"); notes.put(key="milk", value=2)')
+    s.run('notes.get(key="milk")').value   # 2
+```
+"""
+
+from scint.contexts.base import Context, action, query
+from scint.contexts.registry import register
+from scint.core.view import ContextMapView
+from scint.dsl import Limits, Program, parse
 from scint.dsl import format_program as format
 from scint.errors import (
     ActionError,
@@ -17,6 +28,7 @@ from scint.errors import (
     UnknownAction,
     UnknownContext,
 )
+from scint.session import LogEntry, Result, Session, open
 
 __version__ = "0.1.0"
 
@@ -24,17 +36,28 @@ __all__ = [
     "ActionError",
     "BadArguments",
     "ConflictError",
+    "Context",
+    "ContextMapView",
     "HistoryError",
     "LLMError",
     "LimitExceeded",
+    "Limits",
+    "LogEntry",
     "PermissionDenied",
     "Program",
     "ResolutionError",
+    "Result",
     "ScintError",
     "ScintSyntaxError",
+    "Session",
     "StoreError",
     "UnknownAction",
     "UnknownContext",
+    "__version__",
+    "action",
     "format",
+    "open",
     "parse",
+    "query",
+    "register",
 ]

@@ -121,6 +121,8 @@ class Session:
         self._snapshot_at = 0
         self._builtins = make_builtins(self)
         self._closed = False
+        # An in-memory store belongs to this session alone: nobody else can have written to it.
+        self._private = type(self.app.recorder).__module__ == "eventsourcing.popo"
 
     # -- the head ------------------------------------------------------------------------------------------
 
@@ -140,6 +142,8 @@ class Session:
             return head
         if head.state.in_transaction:
             raise RuntimeError("the session is already running a program")
+        if self._private:
+            return head
         for event in self.app.events.get(head.id, gt=head.version):
             event.mutate(head)
         return head
@@ -191,7 +195,9 @@ class Session:
                 values = it.run(program)
                 if dry_run or not it.events:
                     raise _Discard
-                self.app.save(head)
+                # The pending events of this one aggregate, in one recorder transaction (what app.save does,
+                # without its generic protocol checks and hooks; snapshots are taken below).
+                self.app.events.put(head.collect_events())
             except _Discard:
                 self._undo(head, mark)
                 return self._result(values, head, it, program_id)

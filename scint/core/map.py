@@ -76,8 +76,8 @@ class ContextMap(Aggregate):
 
 
 # Where non-JSON values may sit in the states eventsourcing asks us to encode: at the top level (an event's
-# `timestamp`) and one level down (a snapshot's `state` holds `_created_on`, `_modified_on` and our MapState).
-# Nothing deeper is inspected, so user data (always plain JSON) is never mistaken for a tagged value.
+# `timestamp`) and inside a snapshot's `state` (`_created_on`, `_modified_on` and our MapState). Nothing else
+# is inspected, so user data (always plain JSON) is never mistaken for a tagged value.
 _ENCODERS: dict[type, tuple[str, Any]] = {
     datetime: ("dt", datetime.isoformat),
     uuid.UUID: ("uuid", str),
@@ -93,19 +93,24 @@ class ScintTranscoder(Transcoder):
 
     def encode(self, obj: Any) -> bytes:
         tags: list[list[str]] = []
-        plain = self._level(obj, (), tags, 2)
-        return json.dumps(
-            {"v": plain, "t": tags} if tags else {"v": plain}, ensure_ascii=False, separators=(",", ":")
-        ).encode()
-
-    def _level(self, obj: Any, where: tuple[str, ...], tags: list[list[str]], depth: int) -> Any:
-        enc = _ENCODERS.get(type(obj))
-        if enc is not None:
-            tags.append([*where, enc[0]])
-            return enc[1](obj)
-        if depth and type(obj) is dict:
-            return {k: self._level(v, (*where, k), tags, depth - 1) for k, v in obj.items()}
-        return obj
+        plain = {}
+        for key, value in obj.items():
+            enc = _ENCODERS.get(type(value))
+            if enc is not None:
+                tags.append([key, enc[0]])
+                value = enc[1](value)
+            elif key == "state" and type(value) is dict:  # a snapshot: the aggregate's attributes
+                inner = {}
+                for k, v in value.items():
+                    enc = _ENCODERS.get(type(v))
+                    if enc is not None:
+                        tags.append([key, k, enc[0]])
+                        v = enc[1](v)
+                    inner[k] = v
+                value = inner
+            plain[key] = value
+        doc = {"v": plain, "t": tags} if tags else {"v": plain}
+        return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
 
     def decode(self, data: bytes) -> Any:
         doc = json.loads(data)
