@@ -138,7 +138,7 @@ class Interpreter:
         spec = type(ctx).spec(action, where=ctx.path)
         bound = spec.bind(args, kwargs, where=ctx.path)
         if spec.kind == "query":
-            return call_spec(ctx, spec, bound)
+            return _plain(call_spec(ctx, spec, bound), f"{ctx.path}.{spec.name}()")
         self.check_scope(ctx.path, spec.name)
         if spec.kind == "macro":
             return self._macro(ctx, spec, bound, depth, index)
@@ -194,9 +194,7 @@ class Interpreter:
                 meta["text"] = self._text
             if self.request is not None:
                 meta["request"] = self.request
-        result = self.head.record(path, action, args, meta)
-        if not is_json(result):
-            raise ActionError(f"{path}.{action}() returned {type(result).__name__}, which Scint cannot store or show")
+        result = _plain(self.head.record(path, action, args, meta), f"{path}.{action}()")
         self.events.append(EventRecord(self.head.scint_version, path, action, args))
         return result
 
@@ -248,6 +246,13 @@ class Interpreter:
         if t is Ref:
             return copy_value(_deref(node, env))
         raise TypeError(f"not a value node: {node!r}")
+
+
+def _plain(value: Any, what: str) -> Any:
+    """A copy of a result (a body may return its live state, which later statements change), if it is JSON."""
+    if not is_json(value):
+        raise ActionError(f"{what} returned {type(value).__name__}, which Scint cannot store or show")
+    return copy_value(value)
 
 
 def _deref(ref: Ref, env: dict[str, Any]) -> Any:

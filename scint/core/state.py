@@ -13,6 +13,7 @@ from typing import Any
 
 from scint.contexts.base import NAME_RE, Context, call_spec, did_you_mean
 from scint.contexts.registry import get_type
+from scint.contexts.types import copy_value
 from scint.errors import ActionError, BadArguments, ConflictError, HistoryError, UnknownContext
 
 __all__ = ["BUILTIN_NAMES", "MapState"]
@@ -148,7 +149,9 @@ class MapState:
                 f"the history applies `{action}` to `{path}` ({ctx.__scint_type__}), which has no such action"
             )
         self._touch(ctx)
-        return call_spec(ctx, spec, args)
+        # A copy: the body may keep the arguments in its state and change them later, and the event (not yet
+        # encoded until the program commits) must keep what was recorded.
+        return call_spec(ctx, spec, copy_value(args))
 
     def create(self, name: str, type_name: str, parent: str | None, config: dict[str, Any]) -> str:
         """Create a context; returns its path."""
