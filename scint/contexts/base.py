@@ -417,6 +417,8 @@ def _spec(cls: type, name: str, fn: Callable[..., Any], kind: str) -> Spec:
             raise TypeError(f"{cls.__name__}.{name}: the default of `{p.name}` is not {T.describe(annotation)}")
         params.append(Param(p.name, annotation, default))
     returns = hints.get("return", Any)
+    if not T.supported(returns):
+        raise TypeError(f"{cls.__name__}.{name}: the return type {returns!r} is not one Scint can store or show")
     return Spec(name, kind, tuple(params), returns, inspect.cleandoc(fn.__doc__ or ""), fn)
 
 

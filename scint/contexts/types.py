@@ -89,11 +89,18 @@ def describe(annotation: Any) -> str:
     if _is_union(origin):
         return " | ".join(describe(a) for a in _args(annotation))
     if origin is Literal:
+        if not all(type(a) in _SCALARS for a in _args(annotation)):
+            raise TypeError(
+                f"Scint cannot describe {annotation!r}: Literal values must be null, bool, int, float or str"
+            )
         return " | ".join(_literal(a) for a in _args(annotation))
     if origin is list:
         return f"list[{describe((_args(annotation) or (Any,))[0])}]"
     if origin is dict:
-        return f"dict[str, {describe((_args(annotation) or (str, Any))[1])}]"
+        key, item = _args(annotation) or (str, Any)
+        if key is not str:
+            raise TypeError(f"Scint cannot describe {annotation!r}: dict keys are always strings")
+        return f"dict[str, {describe(item)}]"
     raise TypeError(f"Scint cannot describe {annotation!r}")
 
 
