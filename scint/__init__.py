@@ -28,7 +28,7 @@ from scint.errors import (
     UnknownAction,
     UnknownContext,
 )
-from scint.session import LogEntry, Result, Session, open
+from scint.session import Diff, LogEntry, RerunReport, Result, Session, load, open
 
 __version__ = "0.1.0"
 
@@ -38,6 +38,7 @@ __all__ = [
     "ConflictError",
     "Context",
     "ContextMapView",
+    "Diff",
     "HistoryError",
     "LLMError",
     "LimitExceeded",
@@ -45,6 +46,7 @@ __all__ = [
     "LogEntry",
     "PermissionDenied",
     "Program",
+    "RerunReport",
     "ResolutionError",
     "Result",
     "ScintError",
@@ -56,6 +58,7 @@ __all__ = [
     "__version__",
     "action",
     "format",
+    "load",
     "open",
     "parse",
     "query",

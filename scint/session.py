@@ -10,9 +10,11 @@ no update is lost and no program applies twice.
 from __future__ import annotations
 
 import logging
+import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -22,13 +24,25 @@ from eventsourcing.persistence import IntegrityError, PersistenceError, Transcod
 from scint.contexts import builtin as _builtin  # noqa: F401 - registers the built-in types
 from scint.contexts.types import copy_value
 from scint.core.builtins import make_builtins
+from scint.core.history import (
+    INDEX_ID,
+    BranchIndex,
+    check_branch_name,
+    diff_views,
+    export_lines,
+    lineage_events,
+    load_map,
+    read_export,
+    render_diff,
+)
 from scint.core.interpreter import EventRecord, Interpreter
 from scint.core.map import ContextMap, ScintTranscoder, branch_id
+from scint.core.state import MapState
 from scint.core.view import ContextMapView
-from scint.dsl import Limits, Program, parse
+from scint.dsl import Limits, Program, parse, quote
 from scint.errors import ConflictError, HistoryError, ScintError, StoreError
 
-__all__ = ["LogEntry", "Result", "Session", "open"]
+__all__ = ["Diff", "LogEntry", "RerunReport", "Result", "Session", "load", "open"]
 
 log = logging.getLogger("scint")
 
@@ -91,6 +105,68 @@ class LogEntry:
         }
 
 
+@attrs.frozen
+class Diff:
+    """The difference between two states: contexts added and removed, and per changed context its fields."""
+
+    a: str
+    b: str
+    added: dict[str, str]
+    removed: dict[str, str]
+    changed: dict[str, Any]
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.removed or self.changed)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"a": self.a, "b": self.b, "added": self.added, "removed": self.removed, "changed": self.changed}
+
+    def render(self) -> str:
+        return render_diff(self.as_dict(), self.a, self.b)
+
+    def __str__(self) -> str:
+        return self.render()
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return f"<pre class='scint-diff'>{html.escape(self.render())}</pre>"
+
+
+@attrs.frozen
+class RerunReport:
+    """What `Session.rerun` did: the new branch, the programs it re-ran, and those that now fail."""
+
+    branch: str
+    since: int
+    programs: int
+    failures: tuple[tuple[str, int, str], ...]  # (program id, original version, error)
+
+    def __str__(self) -> str:
+        head = f"re-ran {self.programs} programs after version {self.since} on branch {self.branch}"
+        if not self.failures:
+            return head + ": all succeeded"
+        lines = [head + f": {len(self.failures)} failed"]
+        lines += [f"  {pid} (was version {v}): {err}" for pid, v, err in self.failures]
+        return "\n".join(lines)
+
+
+def _parse_ref(ref: Any) -> tuple[str | None, int | None]:
+    """A history reference: an int version (this branch), "branch", or "branch@version"."""
+    if isinstance(ref, bool):
+        raise HistoryError(f"{ref!r} is not a branch or version")
+    if isinstance(ref, int):
+        return None, ref
+    if not isinstance(ref, str):
+        raise HistoryError(f"{ref!r} is not a branch or version")
+    name, sep, at = ref.partition("@")
+    if sep:
+        if not at.isdigit():
+            raise HistoryError(f"{ref!r}: write branch@version with a whole number, e.g. main@12")
+        return check_branch_name(name), int(at)
+    return check_branch_name(name), None
+
+
 class Session:
     """A connection to a Scint store, on one branch."""
 
@@ -101,47 +177,66 @@ class Session:
         branch: str | None = None,
         limits: Limits | None = None,
         env: dict[str, str] | None = None,
+        _app: ScintApp | None = None,
     ) -> None:
-        if env is None:
-            from scint.store.urls import default_url, environment_for_url
-
-            self.url = url or default_url()
-            env = environment_for_url(self.url)
-        else:
+        if _app is not None:
             self.url = url or "custom://"
-        try:
-            self.app = ScintApp(env=env)
-        except ScintError:
-            raise
-        except Exception as exc:
-            raise StoreError(f"cannot open the store {self.url}: {exc}") from exc
+            self.app = _app
+        else:
+            if env is None:
+                from scint.store.urls import default_url, environment_for_url
+
+                self.url = url or default_url()
+                env = environment_for_url(self.url)
+            else:
+                self.url = url or "custom://"
+            try:
+                self.app = ScintApp(env=env)
+            except ScintError:
+                raise
+            except Exception as exc:
+                raise StoreError(f"cannot open the store {self.url}: {exc}") from exc
+        self._owns_app = _app is None
         self.limits = limits or Limits()
-        self.branch_name = branch or "main"
         self._head: ContextMap | None = None
-        self._snapshot_at = 0
+        self._index: BranchIndex | None = None
+        self._snapshot_at: dict[Any, int] = {}
         self._builtins = make_builtins(self)
         self._closed = False
         # An in-memory store belongs to this session alone: nobody else can have written to it.
         self._private = type(self.app.recorder).__module__ == "eventsourcing.popo"
+        index = self._guard(self._load_index)
+        if branch is None:
+            self.branch_name = index.current if index is not None else "main"
+        else:
+            check_branch_name(branch)
+            if branch != "main" and (index is None or branch not in index.branches):
+                known = ", ".join(index.branches) if index is not None else "main"
+                raise HistoryError(f"there is no branch `{branch}` in {self.url}; the branches are: {known}")
+            self.branch_name = branch
 
     # -- the head ------------------------------------------------------------------------------------------
 
-    def _load(self) -> ContextMap | None:
+    def _load_index(self) -> BranchIndex | None:
         try:
-            head = self.app.repository.get(branch_id(self.branch_name))
+            return self.app.repository.get(INDEX_ID)
         except AggregateNotFoundError:
             return None
-        self._snapshot_at = head.version
-        return head
+
+    def _index_for_update(self) -> BranchIndex:
+        index = self._guard(self._load_index)
+        return index if index is not None else BranchIndex.start()
 
     def _current(self) -> ContextMap | None:
         """The head, caught up with everything recorded since it was loaded."""
         head = self._head
         if head is None:
-            head = self._head = self._load()
+            head = self._head = load_map(self.app, self.branch_name)
+            if head is not None:
+                self._snapshot_at.setdefault(head.id, head.version)
             return head
         if head.state.in_transaction:
-            raise RuntimeError("the session is already running a program")
+            raise ScintError("the session is already running a program (a session is not shared between threads)")
         if self._private:
             return head
         for event in self.app.events.get(head.id, gt=head.version):
@@ -170,18 +265,14 @@ class Session:
         """Run a program atomically and return its Result. With `dry_run`, validate and execute it but record
         nothing. `scope` limits which contexts it may change; `self_path` is what `self` names in it."""
         self._check_open()
+        if not isinstance(actor, str) or not actor:
+            raise ScintError("actor must be a non-empty string such as 'human' or 'llm:gpt-5-mini'")
         program = text if isinstance(text, Program) else parse(text, limits=self.limits)
         program_id = uuid.uuid4().hex[:16]
         for attempt in range(MAX_ATTEMPTS):
-            head = self._guard(self._current)
-            if head is None:
-                head = ContextMap.start(self.branch_name)
-                fresh = True
-            else:
-                fresh = False
-            mark = (head._version, head._modified_on, len(head._pending_events))
-            state = head.state
-            state.begin()
+            txn = _Txn(self)
+            head = self._guard(self._current) or ContextMap.start(self.branch_name)
+            txn.enter(head)
             it = Interpreter(
                 head,
                 self._builtins,
@@ -191,65 +282,240 @@ class Session:
                 scope=scope,
                 self_path=self_path,
             )
+            it.txn = txn  # type: ignore[attr-defined]  # for the history built-ins
             try:
                 values = it.run(program)
-                if dry_run or not it.events:
-                    raise _Discard
-                # The pending events of this one aggregate, in one recorder transaction (what app.save does,
-                # without its generic protocol checks and hooks; snapshots are taken below).
-                self.app.events.put(head.collect_events())
-            except _Discard:
-                self._undo(head, mark)
-                return self._result(values, head, it, program_id)
+                events = txn.pending()
+                if dry_run or not (it.events or txn.touched_history):
+                    txn.undo()
+                    return self._result(values, it, program_id, committed=False)
+                # All pending events of every aggregate the program touched, in one recorder transaction (what
+                # app.save does, without its generic protocol checks and hooks; snapshots are taken on commit).
+                self.app.events.put(events)
             except IntegrityError:
-                self._undo(head, mark)
-                if fresh:
-                    self._head = None
+                txn.undo()
+                txn.forget_unsaved()
                 log.info("program %s: the head moved on; retrying (attempt %d)", program_id, attempt + 2)
                 continue
             except ScintError:
-                self._undo(head, mark)
+                txn.undo()
                 raise
             except PersistenceError as exc:
-                self._undo(head, mark)
+                txn.undo()
                 raise StoreError(f"the store could not record the program: {exc}") from exc
             except Exception as exc:
-                self._undo(head, mark)
+                txn.undo()
                 log.exception("program %s failed unexpectedly", program_id)
                 raise ScintError(f"internal error while running the program: {type(exc).__name__}: {exc}") from exc
-            state.commit()
-            self._head = head
-            log.info("program %s by %s: %d events, version %d", program_id, actor, len(it.events), head.scint_version)
-            self._maybe_snapshot(head)
-            return self._result(values, head, it, program_id)
+            txn.commit()
+            log.info("program %s by %s: %d events, version %d", program_id, actor, len(it.events), self._head_version())
+            return self._result(values, it, program_id, committed=True)
         raise ConflictError(f"gave up after {MAX_ATTEMPTS} attempts: other writers kept changing the branch")
 
-    def _undo(self, head: ContextMap, mark: tuple[int, Any, int]) -> None:
-        head.state.rollback()
-        head._version, head._modified_on = mark[0], mark[1]
-        del head._pending_events[mark[2] :]
-
-    def _result(self, values: list[Any], head: ContextMap, it: Interpreter, program_id: str) -> Result:
+    def _result(self, values: list[Any], it: Interpreter, program_id: str, committed: bool) -> Result:
         vals = tuple(copy_value(v) for v in values)
-        version = head.scint_version if head.version > 0 else 0
         return Result(
             value=vals[-1] if vals else None,
             values=vals,
-            version=version,
+            version=self._head_version(),
             events=tuple(it.events),
             program_id=program_id,
             branch=self.branch_name,
         )
 
+    def _head_version(self) -> int:
+        head = self._head
+        return head.scint_version if head is not None and head.version > 0 else 0
+
     def _maybe_snapshot(self, head: ContextMap) -> None:
-        if head.version - self._snapshot_at < SNAPSHOT_EVERY:
+        if head.version - self._snapshot_at.get(head.id, 0) < SNAPSHOT_EVERY:
             return
         try:
             snapshot = ContextMap.Snapshot.take(head)
             self.app.snapshots.put([snapshot])  # type: ignore[union-attr]
-            self._snapshot_at = head.version
+            self._snapshot_at[head.id] = head.version
         except Exception:  # a snapshot is an optimisation: failing to take one loses nothing
             log.exception("could not take a snapshot at version %d", head.version)
+
+    # -- history operations inside programs (the `history` context) ------------------------------------------
+
+    def branch_in(self, it: Interpreter, name: str, at: int | None) -> str:
+        txn: _Txn = it.txn  # type: ignore[attr-defined]
+        check_branch_name(name)
+        head = it.head
+        current = head.scint_version if head.version > 0 else 0
+        if at is None:
+            at = current
+        if at < 0 or at > current:
+            raise HistoryError(f"cannot branch at version {at}: {head.branch} is at version {current}")
+        index = txn.enter(txn.index or self._index_for_update())
+        txn.index = index
+        index.add(name, head.branch, at)
+        if head.version == 0:  # the base branch has not been recorded yet: record its start with this program
+            txn.touched_history = True
+        txn.enter(ContextMap.start(name, head.branch, at))
+        txn.touched_history = True
+        return name
+
+    def checkout_in(self, it: Interpreter, name: str) -> str:
+        txn: _Txn = it.txn  # type: ignore[attr-defined]
+        check_branch_name(name)
+        index = txn.enter(txn.index or self._index_for_update())
+        txn.index = index
+        index.switch(name)
+        txn.touched_history = True
+        if name != it.head.branch:
+            target = txn.find(branch_id(name))
+            if target is None:
+                target = self._guard(lambda: load_map(self.app, name)) or ContextMap.start(name)
+                txn.enter(target)
+            elif target.version == 1 and target.base_branch is not None:
+                # Created by this very program: give it the base's state at the fork before working on it.
+                target.state = self._fork_state(txn, target.base_branch, target.base_version)
+                target.state.begin()
+            it.head = target
+            it.state = target.state
+        txn.switch_to = name
+        return name
+
+    def _fork_state(self, txn: _Txn, base: str, at: int) -> MapState:
+        head = txn.find(branch_id(base))
+        if head is not None and (head.scint_version if head.version > 0 else 0) == at:
+            return MapState.from_data(copy_value(head.state.to_data()))
+        loaded = self._guard(lambda: load_map(self.app, base, at))
+        if loaded is None or loaded.scint_version != at:
+            raise HistoryError(
+                f"version {at} of {base} is not recorded yet; commit this program before checking out the new branch"
+            )
+        return loaded.state
+
+    def _switch(self, name: str, head: ContextMap | None) -> None:
+        if name != self.branch_name:
+            self.branch_name = name
+            self._head = head
+
+    def branches_list(self, it: Interpreter | None = None) -> list[dict[str, Any]]:
+        txn = getattr(it, "txn", None)
+        index = txn.index if txn is not None and txn.index is not None else self._guard(self._load_index)
+        entries = index.branches if index is not None else {"main": {"base": None, "at": 0}}
+        current = index.current if index is not None else "main"
+        out = []
+        for name, info in entries.items():
+            pending = txn.find(branch_id(name)) if txn is not None else None
+            if pending is not None:
+                version = pending.scint_version if pending.version > 0 else 0
+            else:
+                last = next(iter(self.app.events.get(branch_id(name), desc=True, limit=1)), None)
+                version = (info["at"] + last.originator_version - 1) if last is not None else info["at"]
+            out.append(
+                {"name": name, "base": info["base"], "at": info["at"], "version": version, "current": name == current}
+            )
+        return out
+
+    def diff_dict(self, a: Any, b: Any) -> dict[str, Any]:
+        return self.diff(a, b).as_dict()
+
+    def at_dict(self, version: int, path: str | None) -> dict[str, Any]:
+        view = self.view(path=path, at=version)
+        return {p: {"type": view.type_of(p), "state": view.get(p)} for p in view.paths()}
+
+    # -- history: the Python API ------------------------------------------------------------------------------
+
+    def branch(self, name: str, at: int | None = None) -> str:
+        """Create branch `name` from this branch at version `at` (default: the head), without switching to it.
+        Costs the same whatever the history's length: nothing is copied."""
+        at_text = "null" if at is None else str(_int(at, "at"))
+        self.run(f"history.branch(name={quote(check_branch_name(name))}, at={at_text})")
+        return name
+
+    def checkout(self, name: str) -> None:
+        """Switch this session, and the store's current branch, to branch `name`."""
+        self.run(f"history.checkout(name={quote(check_branch_name(name))})")
+
+    def branches(self) -> list[dict[str, Any]]:
+        """Every branch: name, base branch, fork version, head version, and whether it is the current one."""
+        self._check_open()
+        return self.branches_list()
+
+    def diff(self, a: Any, b: Any) -> Diff:
+        """What changed from `a` to `b`: each a branch name ("what-if"), a version of this branch (12) or
+        "branch@version"."""
+        self._check_open()
+        views = []
+        for ref in (a, b):
+            name, version = _parse_ref(ref)
+            views.append(self._view_of(name or self.branch_name, version))
+        d = diff_views(views[0], views[1])
+        return Diff(a=f"{views[0].branch}@{views[0].version}", b=f"{views[1].branch}@{views[1].version}", **d)
+
+    def _view_of(self, name: str, version: int | None) -> ContextMapView:
+        if name == self.branch_name:
+            return self.view(at=version)
+        other = Session(self.url, branch=name, limits=self.limits, _app=self.app)
+        return other.view(at=version)
+
+    def replay(self, to: int | None = None) -> ContextMapView:
+        """The state at version `to` (default: the head) rebuilt from the events alone: no snapshot, no parsing,
+        no model call. Equal to `view(at=to)`."""
+        self._check_open()
+        current = self.version
+        to = current if to is None else _int(to, "to")
+        if not 0 <= to <= current:
+            raise HistoryError(f"cannot replay to version {to}: {self.branch_name} is at version {current}")
+        state = MapState()
+        for _, event in self._guard(lambda: list(lineage_events(self.app, self.branch_name, to))):
+            state.time = event.timestamp
+            state.apply(event.path, event.action, event.args)
+        return ContextMapView.of(state, path=None, version=to, branch=self.branch_name)
+
+    def rerun(self, since: int, branch: str | None = None) -> RerunReport:
+        """Re-execute the programs recorded after version `since` on a new branch forked at `since`, with the
+        current code (unlike replay, which re-applies recorded events). Programs that now fail are reported."""
+        self._check_open()
+        since = _int(since, "since")
+        entries = [e for e in self.log() if e.version > since]
+        entries.reverse()
+        if entries and entries[0].version - entries[0].events < since:
+            first = entries[0]
+            raise HistoryError(
+                f"version {since} falls inside program {first.program_id} (versions "
+                f"{first.version - first.events + 1}-{first.version}); rerun from {first.version - first.events} "
+                f"or {first.version}"
+            )
+        name = branch or f"rerun-{since}-{uuid.uuid4().hex[:6]}"
+        self.branch(name, at=since)
+        other = Session(self.url, branch=name, limits=self.limits, _app=self.app)
+        failures = []
+        for entry in entries:
+            try:
+                other.run(entry.source, actor=entry.actor, request=entry.request)
+            except ScintError as exc:
+                failures.append((entry.program_id, entry.version, str(exc)))
+        return RerunReport(branch=name, since=since, programs=len(entries), failures=tuple(failures))
+
+    def export(self, path: str | os.PathLike[str], progress: Callable[[int], None] | None = None) -> int:
+        """Write this branch's whole history (inherited prefix included) as JSON Lines with a checksummed
+        trailer; returns the number of events. The file appears complete or not at all."""
+        self._check_open()
+        target = Path(path)
+        tmp = target.with_name(target.name + ".partial")
+        version = self.version
+        count = 0
+        events = self._guard(lambda: lineage_events(self.app, self.branch_name, version))
+        try:
+            with tmp.open("w", encoding="utf-8") as fh:
+                for line in export_lines(self.branch_name, version, events):
+                    fh.write(line + "\n")
+                    count += 1
+                    if progress is not None and count % 1000 == 0:
+                        progress(count)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, target)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise HistoryError(f"cannot write {target}: {exc}") from None
+        return max(count - 2, 0)
 
     # -- reading ---------------------------------------------------------------------------------------------
 
@@ -261,22 +527,22 @@ class Session:
             if head is None:
                 return ContextMapView({}, path=path, version=0, branch=self.branch_name)
             return ContextMapView.of(head.state, path=path, version=head.scint_version, branch=self.branch_name)
-        head = self._at(at)
+        at = _int(at, "at")
+        current = self.version
+        if not 0 <= at <= current:
+            raise HistoryError(f"version {at} does not exist: {self.branch_name} is at version {current}")
+        if at == current:
+            return self.view(path)
+        if at == 0:
+            return ContextMapView.of(MapState(), path=path, version=0, branch=self.branch_name)
+        head = self._guard(lambda: load_map(self.app, self.branch_name, at))
         return ContextMapView.of(head.state, path=path, version=at, branch=self.branch_name)
 
-    def _at(self, version: int) -> ContextMap:
-        if not isinstance(version, int) or isinstance(version, bool) or version < 0:
-            raise HistoryError(f"a version is a whole number from 0, not {version!r}")
-        current = self.version
-        if version > current:
-            raise HistoryError(f"version {version} does not exist yet; {self.branch_name} is at version {current}")
-        if version == 0:
-            return ContextMap.start(self.branch_name)
-        return self._guard(lambda: self.app.repository.get(branch_id(self.branch_name), version=version + 1))
-
     def log(self, limit: int | None = None) -> list[LogEntry]:
-        """The programs that changed state, newest first (at most `limit`)."""
+        """The programs that changed state, newest first (at most `limit`), along the branch's whole history."""
         self._check_open()
+        if limit is not None:
+            limit = _int(limit, "limit")
         return list(self._iter_log(limit))
 
     def log_entries(self, limit: int | None) -> list[dict[str, Any]]:
@@ -287,36 +553,46 @@ class Session:
     def _iter_log(self, limit: int | None) -> Iterator[LogEntry]:
         if limit == 0:
             return
-        head = self._guard(self._current)
-        if head is None:
-            return
         count = 0
-        group: list[ContextMap.Applied] = []
-        top = head.version
-        page = 256
-        while top > 1:
-            events = self._guard(
-                lambda top=top: list(self.app.events.get(head.id, lte=top, gt=max(top - page, 1), desc=True))
-            )
-            for event in events:
-                if group and event.meta.get("program") != group[0].meta.get("program"):
-                    yield self._entry(head, group)
-                    count += 1
-                    if limit is not None and count >= limit:
-                        return
-                    group = []
-                group.append(event)
-            top -= page
+        group: list[tuple[int, Any]] = []
+        for version, event in self._events_newest_first(self.branch_name, None):
+            if group and event.meta.get("program") != group[0][1].meta.get("program"):
+                yield self._entry(group)
+                count += 1
+                if limit is not None and count >= limit:
+                    return
+                group = []
+            group.append((version, event))
         if group:
-            yield self._entry(head, group)
+            yield self._entry(group)
 
-    def _entry(self, head: ContextMap, group: list[ContextMap.Applied]) -> LogEntry:
-        newest, first = group[0], group[-1]
+    def _events_newest_first(self, name: str, upto: int | None) -> Iterator[tuple[int, Any]]:
+        agg_id = branch_id(name)
+        started = self._guard(lambda: next(iter(self.app.events.get(agg_id, lte=1)), None))
+        if started is None:
+            return
+        base = started.base_version
+        top = None if upto is None else upto - base + 1
+        page = 256
+        while True:
+            events = self._guard(lambda top=top: list(self.app.events.get(agg_id, lte=top, desc=True, limit=page)))
+            for event in events:
+                if event.originator_version > 1:
+                    yield base + event.originator_version - 1, event
+            if len(events) < page or events[-1].originator_version <= 2:
+                break
+            top = events[-1].originator_version - 1
+        if started.base_branch is not None:
+            yield from self._events_newest_first(started.base_branch, base)
+
+    def _entry(self, group: list[tuple[int, Any]]) -> LogEntry:
+        version, newest = group[0]
+        first = group[-1][1]
         meta = first.meta
         return LogEntry(
-            version=head.base_version + newest.originator_version - 1,
+            version=version,
             actor=meta.get("actor", ""),
-            source=meta.get("text") or "\n".join(e.meta.get("source", "") for e in reversed(group)),
+            source=meta.get("text") or "\n".join(e.meta.get("source", "") for _, e in reversed(group)),
             time=newest.timestamp,
             program_id=meta.get("program", ""),
             events=len(group),
@@ -341,7 +617,8 @@ class Session:
         """Close the store connection (idempotent)."""
         if not self._closed:
             self._closed = True
-            self.app.close()
+            if self._owns_app:
+                self.app.close()
 
     def __enter__(self) -> Session:
         return self
@@ -353,11 +630,112 @@ class Session:
         return f"<scint.Session {self.url} branch={self.branch_name}>"
 
 
-class _Discard(Exception):
-    """Internal: the program ran, but nothing is to be recorded (dry run or read-only)."""
+def _int(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise HistoryError(f"`{name}` must be a whole number, not {value!r}")
+    return value
+
+
+class _Txn:
+    """Every aggregate one program touches (branch heads, the branch index), with the marks to undo them."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.marks: dict[Any, tuple[Any, tuple[int, Any, int]]] = {}
+        self.index: BranchIndex | None = None
+        self.touched_history = False
+        self.switch_to: str | None = None
+
+    def enter(self, agg: Any) -> Any:
+        if agg.id not in self.marks:
+            self.marks[agg.id] = (agg, (agg._version, agg._modified_on, len(agg._pending_events)))
+            if isinstance(agg, ContextMap):
+                agg.state.begin()
+        return agg
+
+    def find(self, agg_id: Any) -> Any:
+        entry = self.marks.get(agg_id)
+        return entry[0] if entry is not None else None
+
+    def pending(self) -> list[Any]:
+        return [e for agg, _ in self.marks.values() for e in agg._pending_events]
+
+    def undo(self) -> None:
+        for agg, (version, modified, pending) in self.marks.values():
+            if isinstance(agg, ContextMap):
+                agg.state.rollback()
+            agg._version, agg._modified_on = version, modified
+            del agg._pending_events[pending:]
+
+    def forget_unsaved(self) -> None:
+        """After a conflict: drop the cached head if it was never saved, so it is loaded afresh."""
+        s = self.session
+        if s._head is not None and s._head.version <= 1 and not s._head._pending_events:
+            s._head = None
+
+    def commit(self) -> None:
+        s = self.session
+        for agg, _ in self.marks.values():
+            agg.collect_events()
+            if isinstance(agg, ContextMap):
+                agg.state.commit()
+                if agg.branch == s.branch_name:
+                    s._head = agg
+                s._maybe_snapshot(agg)
+        if self.switch_to is not None:
+            s._switch(self.switch_to, self.find(branch_id(self.switch_to)))
 
 
 def open(url: str | None = None, *, branch: str | None = None, limits: Limits | None = None) -> Session:
     """Open a Scint store: `lmdb:///dir` (the default, `./.scint`), `sqlite:///file.db`, `memory://` or
-    `postgresql://user@host:5432/db`."""
+    `postgresql://user@host:5432/db`; on its current branch, or on `branch`."""
     return Session(url, branch=branch, limits=limits)
+
+
+def load(path: str | os.PathLike[str], into: str = "memory://", *, branch: str | None = None) -> Session:
+    """Import a history written by `Session.export` into the store at `into` and return a session on it.
+
+    The whole file is checked (format, order, count, checksum) and replayed in memory before anything is
+    written; the import is one store transaction, so a bad file changes nothing."""
+    try:
+        with Path(path).open("rb") as fh:
+            header, events = read_export(fh)
+    except OSError as exc:
+        raise HistoryError(f"cannot read {path}: {exc}") from None
+    name = check_branch_name(branch or header.get("branch") or "main")
+    session = Session(into)
+    try:
+        if session._guard(lambda: load_map(session.app, name)) is not None:
+            raise HistoryError(
+                f"{session.url} already has a branch `{name}`; import into an empty store or pass branch="
+            )
+        head = ContextMap.start(name)
+        for doc in events:
+            head.trigger_event(
+                ContextMap.Applied,
+                path=doc["path"],
+                action=doc["action"],
+                args=doc["args"],
+                meta=doc["meta"],
+                timestamp=doc["time"],
+            )
+        pending = head.collect_events()
+        extra: list[Any] = []
+        if name != "main":
+            index = session._index_for_update()
+            index.add(name, None, 0) if name not in index.branches else None
+            index.switch(name)
+            extra = index.collect_events()
+        session._guard(lambda: session.app.events.put([*extra, *pending]))
+    except ScintError as exc:
+        session.close()
+        if isinstance(exc, HistoryError):
+            raise
+        raise HistoryError(f"the export does not replay: {exc}") from exc
+    except IntegrityError:
+        session.close()
+        raise HistoryError(f"{into} changed while importing; nothing was imported") from None
+    session.branch_name = name
+    session._head = head
+    session._maybe_snapshot(head)
+    return session

@@ -19,6 +19,16 @@ class HistoryAccess(Protocol):
 
     def log_entries(self, limit: int | None) -> list[dict[str, Any]]: ...
 
+    def branch_in(self, it: Interpreter, name: str, at: int | None) -> str: ...
+
+    def checkout_in(self, it: Interpreter, name: str) -> str: ...
+
+    def branches_list(self, it: Interpreter | None = None) -> list[dict[str, Any]]: ...
+
+    def diff_dict(self, a: Any, b: Any) -> dict[str, Any]: ...
+
+    def at_dict(self, version: int, path: str | None) -> dict[str, Any]: ...
+
 
 def _specs(*fns: Callable[..., Any], kinds: dict[str, str]) -> dict[str, Spec]:
     return {fn.__name__: _spec(Interpreter, fn.__name__, fn, kinds.get(fn.__name__, "query")) for fn in fns}
@@ -58,7 +68,27 @@ def make_builtins(history: HistoryAccess) -> Builtins:
         """The latest programs that changed state, newest first: version, actor, source, time."""
         return history.log_entries(limit)
 
-    kinds = {"create_context": "action", "drop_context": "action"}
+    def branches(it: Interpreter) -> list[dict[str, Any]]:
+        """Every branch: name, base branch, fork version, head version, and whether it is current."""
+        return history.branches_list(it)
+
+    def branch(it: Interpreter, name: str, at: int | None = None) -> str:
+        """Create branch `name` from this branch at version `at` (default: now), without switching to it."""
+        return history.branch_in(it, name, at)
+
+    def checkout(it: Interpreter, name: str) -> str:
+        """Switch to branch `name`: the rest of the program, and later programs, work there."""
+        return history.checkout_in(it, name)
+
+    def diff(it: Interpreter, a: str | int, b: str | int) -> dict[str, Any]:
+        """What changed from `a` to `b` (a branch, a version of this branch, or "branch@version")."""
+        return history.diff_dict(a, b)
+
+    def at(it: Interpreter, version: int, path: str | None = None) -> dict[str, Any]:
+        """The state as of `version` (only the contexts under `path`, if given)."""
+        return history.at_dict(version, path)
+
+    kinds = {"create_context": "action", "drop_context": "action", "branch": "action", "checkout": "action"}
     functions = _specs(create_context, drop_context, contexts, help, kinds=kinds)
-    history_specs = _specs(log, kinds=kinds)
+    history_specs = _specs(log, branches, branch, checkout, diff, at, kinds=kinds)
     return Builtins(functions, history_specs)

@@ -1,0 +1,287 @@
+"""History as the product: the branch index, loading any branch at any version, diffs, and the portable
+JSON Lines export.
+
+A branch is its own ContextMap aggregate whose `Started` event names its base branch and version: creating one
+copies nothing, whatever the history's length. Loading a branch's head takes its newest snapshot (which holds
+the whole inherited state) or, before its first snapshot, the base branch's state at the fork plus its own
+events.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import uuid
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import Any
+
+from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate
+
+from scint.core.map import ContextMap, branch_id
+from scint.errors import HistoryError
+
+__all__ = [
+    "EXPORT_FORMAT",
+    "BranchIndex",
+    "check_branch_name",
+    "diff_views",
+    "load_map",
+    "read_export",
+    "render_diff",
+]
+
+BRANCH_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
+INDEX_ID = uuid.uuid5(uuid.UUID("6f1b2c9e-4d0a-5b8e-9c3f-2a7d1e0b4c55"), "branch-index")
+EXPORT_FORMAT = "scint-history/1"
+
+
+def check_branch_name(name: Any) -> str:
+    if not isinstance(name, str) or not BRANCH_RE.fullmatch(name):
+        raise HistoryError(
+            "a branch name is a letter or digit followed by letters, digits, '_', '-' or '.' "
+            f"(at most 64), not {name!r}"
+        )
+    return name
+
+
+class BranchIndex(Aggregate):
+    """Which branches exist (with their base and fork version) and which one is the store's current branch."""
+
+    class Started(Aggregate.Created):
+        pass
+
+    def __init__(self) -> None:
+        self.branches: dict[str, dict[str, Any]] = {"main": {"base": None, "at": 0}}
+        self.current = "main"
+
+    @classmethod
+    def start(cls) -> BranchIndex:
+        return cls._create(cls.Started, id=INDEX_ID)
+
+    class Added(Aggregate.Event):
+        name: str
+        base: str | None
+        at: int
+
+        def apply(self, index: BranchIndex) -> None:
+            index.branches[self.name] = {"base": self.base, "at": self.at}
+
+    class Switched(Aggregate.Event):
+        name: str
+
+        def apply(self, index: BranchIndex) -> None:
+            index.current = self.name
+
+    def add(self, name: str, base: str, at: int) -> None:
+        if name in self.branches:
+            raise HistoryError(f"a branch `{name}` already exists")
+        self.trigger_event(self.Added, name=name, base=base, at=at)
+
+    def switch(self, name: str) -> None:
+        if name not in self.branches:
+            raise HistoryError(f"there is no branch `{name}`; the branches are: {', '.join(self.branches)}")
+        if self.current != name:
+            self.trigger_event(self.Switched, name=name)
+
+
+def _events(app: Application, agg_id: uuid.UUID, gt: int | None = None, lte: int | None = None) -> Iterator[Any]:
+    return iter(app.events.get(agg_id, gt=gt, lte=lte))
+
+
+def load_map(app: Application, name: str, version: int | None = None) -> ContextMap | None:
+    """The branch `name` at Scint version `version` (default: its head), or None if it has no events.
+
+    Versions below the fork load from the base branch (so the result's `branch` may be the base's)."""
+    agg_id = branch_id(name)
+    started = next(_events(app, agg_id, lte=1), None)
+    if started is None:
+        return None
+    base_version = started.base_version
+    if version is not None and started.base_branch is not None and version < base_version:
+        return load_map(app, started.base_branch, version)
+    agg_version = None if version is None else version - base_version + 1
+    gt = None
+    agg: ContextMap | None = None
+    if app.snapshots is not None:
+        snap = next(iter(app.snapshots.get(agg_id, desc=True, limit=1, lte=agg_version)), None)
+        if snap is not None:
+            agg = snap.mutate(None)
+            gt = snap.originator_version
+    if agg is None:
+        agg = started.mutate(None)
+        gt = 1
+        if started.base_branch is not None:
+            base = load_map(app, started.base_branch, base_version)
+            if base is None or base.scint_version != base_version:
+                raise HistoryError(
+                    f"branch `{name}` forks `{started.base_branch}` at version {base_version}, which is missing"
+                )
+            agg.state = base.state
+    for event in _events(app, agg_id, gt=gt, lte=agg_version):
+        event.mutate(agg)
+    return agg
+
+
+def lineage_events(app: Application, name: str, upto: int | None = None) -> Iterator[tuple[int, Any]]:
+    """(Scint version, Applied event) for every event of a branch's history, oldest first, fork ancestry first."""
+    started = next(_events(app, branch_id(name), lte=1), None)
+    if started is None:
+        return
+    if started.base_branch is not None:
+        yield from lineage_events(app, started.base_branch, started.base_version)
+    lte = None if upto is None else upto - started.base_version + 1
+    for event in _events(app, branch_id(name), gt=1, lte=lte):
+        yield started.base_version + event.originator_version - 1, event
+
+
+# -- diffs --------------------------------------------------------------------------------------------------------
+
+
+def _diff_value(old: Any, new: Any) -> dict[str, Any] | None:
+    if old == new and type(old) is type(new):
+        return None
+    if type(old) is dict and type(new) is dict:
+        out: dict[str, Any] = {}
+        added = {k: new[k] for k in new if k not in old}
+        removed = sorted(k for k in old if k not in new)
+        changed = {k: {"from": old[k], "to": new[k]} for k in old if k in new and old[k] != new[k]}
+        if added:
+            out["added"] = added
+        if removed:
+            out["removed"] = removed
+        if changed:
+            out["changed"] = changed
+        return out or None
+    if type(old) is list and type(new) is list and new[: len(old)] == old:
+        return {"appended": new[len(old) :]}
+    return {"from": old, "to": new}
+
+
+def diff_views(a: Any, b: Any) -> dict[str, Any]:
+    """The difference from view `a` to view `b`: contexts added and removed, and per changed context the
+    fields that changed (dicts by key, lists by appended items, other values from/to)."""
+    pa, pb = set(a.paths()), set(b.paths())
+    added = {p: b.type_of(p) for p in b.paths() if p not in pa}
+    removed = {p: a.type_of(p) for p in a.paths() if p not in pb}
+    changed: dict[str, Any] = {}
+    for p in b.paths():
+        if p not in pa:
+            continue
+        if a.type_of(p) != b.type_of(p):
+            changed[p] = {"type": {"from": a.type_of(p), "to": b.type_of(p)}}
+            continue
+        sa, sb = a.get(p), b.get(p)
+        fields = {}
+        for key in dict.fromkeys([*sa, *sb]):
+            d = _diff_value(sa.get(key), sb.get(key))
+            if d is not None:
+                fields[key] = d
+        if fields:
+            changed[p] = fields
+    return {"added": added, "removed": removed, "changed": changed}
+
+
+def render_diff(diff: dict[str, Any], a: str, b: str, width: int = 120) -> str:
+    """The diff as text for people and LLMs."""
+
+    def short(v: Any) -> str:
+        s = json.dumps(v, ensure_ascii=False)
+        return s if len(s) <= width else s[: width - 15] + f"... ({len(s):,} chars)"
+
+    lines = [f"diff {a} -> {b}"]
+    if not (diff["added"] or diff["removed"] or diff["changed"]):
+        return lines[0] + ": no differences"
+    for p, t in diff["added"].items():
+        lines.append(f"+ {p} ({t})")
+    for p, t in diff["removed"].items():
+        lines.append(f"- {p} ({t})")
+    for p, fields in diff["changed"].items():
+        lines.append(f"~ {p}")
+        for field, d in fields.items():
+            if "from" in d:
+                lines.append(f"    {field}: {short(d['from'])} -> {short(d['to'])}")
+                continue
+            for k, v in d.get("added", {}).items():
+                lines.append(f"    {field}[{json.dumps(k)}] added: {short(v)}")
+            for k in d.get("removed", []):
+                lines.append(f"    {field}[{json.dumps(k)}] removed")
+            for k, ch in d.get("changed", {}).items():
+                lines.append(f"    {field}[{json.dumps(k)}]: {short(ch['from'])} -> {short(ch['to'])}")
+            if "appended" in d:
+                lines.append(f"    {field} appended {len(d['appended'])}: {short(d['appended'])}")
+    return "\n".join(lines)
+
+
+# -- export -------------------------------------------------------------------------------------------------------
+
+
+def export_lines(branch: str, version: int, events: Iterable[tuple[int, Any]]) -> Iterator[str]:
+    """JSON Lines: a header, one line per event (oldest first), and a trailer with the count and a SHA-256 of
+    every line before it."""
+    digest = hashlib.sha256()
+    header = json.dumps({"format": EXPORT_FORMAT, "branch": branch, "version": version}, ensure_ascii=False)
+    digest.update(header.encode() + b"\n")
+    yield header
+    count = 0
+    for v, e in events:
+        line = json.dumps(
+            {
+                "v": v,
+                "path": e.path,
+                "action": e.action,
+                "args": e.args,
+                "meta": e.meta,
+                "time": e.timestamp.isoformat(),
+            },
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+        digest.update(line.encode() + b"\n")
+        count += 1
+        yield line
+    yield json.dumps({"end": True, "events": count, "sha256": digest.hexdigest()})
+
+
+def read_export(lines: Iterable[bytes]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Check an export completely (format, order, count, checksum) before anything is imported."""
+    digest = hashlib.sha256()
+    header: dict[str, Any] | None = None
+    events: list[dict[str, Any]] = []
+    trailer: dict[str, Any] | None = None
+    for n, raw in enumerate(lines, 1):
+        if trailer is not None:
+            raise HistoryError(f"line {n}: data after the end of the export")
+        try:
+            doc = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise HistoryError(f"line {n} is not valid JSON ({exc}); the file is damaged") from None
+        if not isinstance(doc, dict):
+            raise HistoryError(f"line {n} is not a JSON object; the file is damaged")
+        if header is None:
+            if doc.get("format") != EXPORT_FORMAT:
+                raise HistoryError(f"not a Scint history export (expected format {EXPORT_FORMAT!r})")
+            header = doc
+        elif doc.get("end") is True:
+            trailer = doc
+            continue
+        else:
+            if set(doc) != {"v", "path", "action", "args", "meta", "time"} or doc["v"] != len(events) + 1:
+                raise HistoryError(f"line {n}: not the next event of the history; the file is damaged or edited")
+            try:
+                doc["time"] = datetime.fromisoformat(doc["time"])
+            except (TypeError, ValueError):
+                raise HistoryError(f"line {n}: bad time {doc['time']!r}") from None
+            events.append(doc)
+        digest.update(raw.rstrip(b"\r\n") + b"\n")
+    if header is None:
+        raise HistoryError("the export is empty")
+    if trailer is None:
+        raise HistoryError(f"the export is truncated: it ends after {len(events)} events without its trailer")
+    if trailer.get("events") != len(events):
+        raise HistoryError(f"the export says {trailer.get('events')} events but holds {len(events)}")
+    if trailer.get("sha256") != digest.hexdigest():
+        raise HistoryError("the export's checksum does not match: the file was changed after it was written")
+    return header, events
