@@ -19,6 +19,7 @@ Many processes may share one store; each opens it once.
 
 from __future__ import annotations
 
+import struct
 import threading
 from struct import Struct
 from typing import TYPE_CHECKING, Any
@@ -79,11 +80,38 @@ def _version(version: int) -> bytes:
     return _U64.pack(version)
 
 
-def _encode(event: StoredEvent) -> tuple[bytes, bytes]:
-    key = _id_prefix(event.originator_id) + _version(event.originator_version)
-    topic = event.topic.encode()
-    flags = _UUID_FLAG if isinstance(event.originator_id, UUID) else 0
-    return key, bytes((flags,)) + _U16.pack(len(topic)) + topic + event.state
+def _encode(stored_events: Sequence[StoredEvent]) -> list[tuple[bytes, bytes]]:
+    """(key, value) pairs for a batch; ids and topics repeat within a batch, so each is encoded once."""
+    pack = _U64.pack
+    prefixes: dict[UUID | str, bytes] = {}
+    headers: dict[tuple[str, bool], bytes] = {}
+    records = []
+    for event in stored_events:
+        originator_id = event.originator_id
+        prefix = prefixes.get(originator_id)
+        if prefix is None:
+            prefix = prefixes[originator_id] = _id_prefix(originator_id)
+        is_uuid = isinstance(originator_id, UUID)
+        header = headers.get((event.topic, is_uuid))
+        if header is None:
+            topic = event.topic.encode()
+            header = headers[event.topic, is_uuid] = (
+                bytes((_UUID_FLAG if is_uuid else 0,)) + _U16.pack(len(topic)) + topic
+            )
+        try:
+            records.append((prefix + pack(event.originator_version), header + event.state))
+        except struct.error:
+            _version(event.originator_version)  # raises DataError with the reason
+            raise
+    return records
+
+
+def _describe(key: bytes) -> str:
+    return f"version {_U64.unpack_from(key, len(key) - 8)[0]} of {key[2:-8].decode()!r}"
+
+
+class _Duplicate(Exception):
+    """Internal: a batch would overwrite an event (the transaction is aborted, then the culprit is named)."""
 
 
 def _topic_end(value: bytes) -> int:
@@ -121,14 +149,27 @@ class LMDBAggregateRecorder(LMDBRecorder, AggregateRecorder):
     def _insert(
         self, stored_events: Sequence[StoredEvent], *, tracking: Tracking | None = None, **_: Any
     ) -> list[int] | None:
-        records = [_encode(event) for event in stored_events]
+        records = _encode(stored_events)
         store = self._lease.store
         handles = self._handles(store)
         if not records and tracking is None:
             return [] if self._notifications_name() else None
-        ids = store.write(lambda txn: self._write(txn, handles, records, tracking))
+        try:
+            ids = store.write(lambda txn: self._write(txn, handles, records, tracking))
+        except _Duplicate:
+            raise IntegrityError(self._duplicates(store, handles["events"], records)) from None
         self._after_write(store)
         return ids
+
+    @staticmethod
+    def _duplicates(store: Store, events: Any, records: list[tuple[bytes, bytes]]) -> str:
+        keys = [key for key, _ in records]
+        seen: set[bytes] = set()
+        twice = [key for key in keys if key in seen or seen.add(key)]
+        if twice:
+            return f"the batch holds event {_describe(twice[0])} more than once"
+        recorded = store.read(lambda txn: [key for key in keys if txn.get(key, db=events) is not None])
+        return f"event {_describe(recorded[0] if recorded else keys[0])} is already recorded"
 
     def _notifications_name(self) -> str | None:
         return None
@@ -139,13 +180,10 @@ class LMDBAggregateRecorder(LMDBRecorder, AggregateRecorder):
     def _write(
         self, txn: Any, handles: dict[str, Any], records: list[tuple[bytes, bytes]], tracking: Tracking | None
     ) -> list[int] | None:
-        events = handles["events"]
-        for key, value in records:
-            if not txn.put(key, value, db=events, overwrite=False):
-                raise IntegrityError(
-                    f"event version {_U64.unpack_from(key, len(key) - 8)[0]} of "
-                    f"{key[2:-8].decode()!r} is already recorded"
-                )
+        if records:
+            _, added = txn.cursor(db=handles["events"]).putmulti(records, overwrite=False)
+            if added != len(records):
+                raise _Duplicate
         return None
 
     def _after_write(self, store: Store) -> None:
@@ -222,8 +260,8 @@ class LMDBApplicationRecorder(LMDBAggregateRecorder, ApplicationRecorder):
         cursor = txn.cursor(db=handles["notifications"])
         last = _U64.unpack(cursor.key())[0] if cursor.last() else 0
         ids = list(range(last + 1, last + 1 + len(records)))
-        for notification_id, (key, _) in zip(ids, records, strict=True):
-            cursor.put(_U64.pack(notification_id), key, append=True)
+        pack = _U64.pack
+        cursor.putmulti([(pack(i), key) for i, (key, _) in zip(ids, records, strict=True)], append=True)
         return ids
 
     def _after_write(self, store: Store) -> None:

@@ -15,6 +15,7 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import (
     ApplicationRecorder,
+    DataError,
     InfrastructureFactory,
     IntegrityError,
     InterfaceError,
@@ -134,13 +135,17 @@ def test_select_events_ranges(factory: LMDBFactory) -> None:
 def test_integrity_error_leaves_nothing_behind(factory: LMDBFactory) -> None:
     recorder = app_recorder(factory)
     recorder.insert_events([ev("x", 1)])
-    with pytest.raises(IntegrityError):
+    with pytest.raises(IntegrityError, match="event version 1 of 'x' is already recorded"):
         recorder.insert_events([ev("y", 1), ev("x", 1)])
-    with pytest.raises(IntegrityError):
+    with pytest.raises(IntegrityError, match="holds event version 1 of 'z' more than once"):
         recorder.insert_events([ev("z", 1), ev("z", 1)])  # duplicate inside one batch
     assert recorder.select_events("y") == [] and recorder.select_events("z") == []
     assert recorder.max_notification_id() == 1
     assert recorder.insert_events([ev("y", 1)]) == [2]
+    with pytest.raises(DataError, match="outside 0"):
+        recorder.insert_events([ev("neg", -1)])
+    with pytest.raises(DataError, match="at most 400"):
+        recorder.insert_events([ev("n" * 500, 1)])
 
 
 def test_process_recorder_tracking_conflict_is_atomic(factory: LMDBFactory) -> None:
