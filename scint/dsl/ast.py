@@ -7,6 +7,7 @@ Equality ignores spans and the program's source text, and compares constants by 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -156,3 +157,46 @@ class Program:
         from scint.dsl.formatter import format_statement
 
         return format_statement(stmt)
+
+
+def fast_constructor(cls: type) -> Callable[..., Any]:
+    """A positional constructor for one of the node classes above that skips attrs' frozen `__init__`.
+
+    attrs' generated `__init__` for a frozen slotted class looks up `object.__setattr__` and calls it once per
+    field; the parser builds thousands of nodes, so it sets the slots through their descriptors instead. The
+    objects are the same frozen attrs instances (equality, hashing, repr and immutability unchanged); every field
+    must be passed, in declaration order. Tests check both constructors agree.
+    """
+    setters = tuple(cls.__dict__[f.name].__set__ for f in attrs.fields(cls))
+    new = object.__new__
+    if len(setters) == 2:
+        set0, set1 = setters
+
+        def make2(a: Any, b: Any) -> Any:
+            obj = new(cls)
+            set0(obj, a)
+            set1(obj, b)
+            return obj
+
+        return make2
+    if len(setters) == 3:
+        set0, set1, set2 = setters
+
+        def make3(a: Any, b: Any, c: Any) -> Any:
+            obj = new(cls)
+            set0(obj, a)
+            set1(obj, b)
+            set2(obj, c)
+            return obj
+
+        return make3
+
+    def make(*values: Any) -> Any:
+        if len(values) != len(setters):
+            raise TypeError(f"{cls.__name__} takes {len(setters)} values, not {len(values)}")
+        obj = new(cls)
+        for setter, value in zip(setters, values, strict=True):
+            setter(obj, value)
+        return obj
+
+    return make

@@ -4,11 +4,18 @@ Lark compiles the grammar into terminals and an LALR parse table; this module us
 stays the single source of truth) but replaces Lark's per-token machinery (Token objects, tree nodes, a
 transformer pass) with one loop that lexes with a single compiled regex and builds the frozen AST directly in
 the reductions. Tests check that it accepts exactly what Lark accepts and builds the same tree.
+
+How the loop stays cheap:
+- Symbols are small integers and each parser state is a list indexed by them (no hashing of Lark's names).
+- Only tokens that carry something push a value; `,` `=` `.` `:` `;` and line breaks push nothing.
+- Inlined rules (`_name`, `?value` and Lark's generated repetitions) build nothing: their children stay where
+  they are on the value stack, and a `heights` stack (the value-stack height where each parser-stack entry
+  began) tells a building rule where its children start. So only the nine rules that make a node run Python.
+- Nodes are made with `fast_constructor` (same frozen attrs objects, without attrs' per-field setattr lookups).
 """
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 from collections.abc import Callable
@@ -16,7 +23,7 @@ from typing import Any
 
 from lark.parsers.lalr_analysis import Shift
 
-from scint.dsl.ast import Assign, Call, Const, DictValue, Keyword, ListValue, Program, Ref, Span
+from scint.dsl.ast import Assign, Call, Const, DictValue, Keyword, ListValue, Program, Ref, Span, fast_constructor
 from scint.dsl.grammar import lark_parser
 from scint.dsl.limits import DEFAULT_LIMITS, Limits
 from scint.dsl.syntax_errors import lex_error, parse_error
@@ -24,12 +31,14 @@ from scint.errors import LimitExceeded, ScintError, ScintSyntaxError
 
 __all__ = ["parse"]
 
-
-class _Splice(list):
-    """Children of an inlined rule (`_name` or a generated repetition), spliced into the parent."""
-
-    __slots__ = ()
-
+_new_const = fast_constructor(Const)
+_new_list = fast_constructor(ListValue)
+_new_dict = fast_constructor(DictValue)
+_new_ref = fast_constructor(Ref)
+_new_keyword = fast_constructor(Keyword)
+_new_call = fast_constructor(Call)
+_new_assign = fast_constructor(Assign)
+_new_program = fast_constructor(Program)
 
 _ESCAPES = {
     '"': '"',
@@ -72,6 +81,14 @@ def _syntax_at(source: str, offset: int, message: str) -> ScintSyntaxError:
     return make_error(source, offset, message)
 
 
+# Punctuation whose offset the builders need (to end spans).
+_KEEP_OFFSET = frozenset({"RPAR", "LSQB", "RSQB", "LBRACE", "RBRACE"})
+_OPENERS = frozenset({"LPAR", "LSQB", "LBRACE"})
+_CLOSERS = frozenset({"RPAR", "RSQB", "RBRACE"})
+# Horizontal white space: the characters _WS is made of (checked against the grammar when the tables are built).
+_SPACE = " \t\f\r"
+
+
 class _Tables:
     """Everything the loop needs, derived once from Lark's compiled grammar."""
 
@@ -90,6 +107,7 @@ class _Tables:
         regexes = [t for t in ordered if t.pattern.type == "re"]
         self.keywords: dict[str, dict[str, str]] = {}
         parts = []
+        lexed = []
         for t in ordered:
             if t.pattern.type == "str":
                 owner = next((r for r in regexes if re.fullmatch(r.pattern.to_regexp(), t.pattern.value)), None)
@@ -97,12 +115,8 @@ class _Tables:
                     self.keywords.setdefault(owner.name, {})[t.pattern.value] = t.name
                     continue
             parts.append(f"(?P<{t.name}>{t.pattern.to_regexp()})")
+            lexed.append(t.name)
         self.regex = re.compile("|".join(parts))
-
-        # A single space followed by anything but these is always one ignored token (checked, not assumed).
-        self.space_followers = frozenset(" \t\f\r\n#") | {""}
-        probe = self.regex.match(" x")
-        self.skip_space = probe is not None and probe.lastgroup in self.ignore and probe.end() == 1
         # Single characters that are whole tokens skip the regex.
         self.punctuation = {
             t.pattern.value: t.name
@@ -110,7 +124,7 @@ class _Tables:
             if t.pattern.type == "str" and len(t.pattern.value) == 1 and t.name not in self.ignore
         }
 
-        # The parse table: per state, terminal or rule name -> action.
+        # The parse table, by name (for error reporting): per state, terminal or rule name -> action.
         # (Lark's names are str subclasses with a slow __eq__; plain str keys make every lookup cheap.)
         rules = list({id(r): r for acts in table.states.values() for a, r in acts.values() if a is not Shift}.values())
         number = {id(r): i for i, r in enumerate(rules)}
@@ -119,59 +133,112 @@ class _Tables:
             state: {str(sym): arg if act is Shift else ~number[id(arg)] for sym, (act, arg) in acts.items()}
             for state, acts in table.states.items()
         }
-        self.rules = [(len(r.expansion), str(r.origin.name), *_reducer(r)) for r in rules]
+        self.rules = [(len(r.expansion), str(r.origin.name)) for r in rules]
+
+        # The same table by number, for the loop: symbol ids index a list per state (None: a syntax error).
+        names = sorted({s for acts in self.actions.values() for s in acts} | set(lexed) | {"$END"})
+        self.ids = ids = {name: i for i, name in enumerate(names)}
+        self.names = names
+        assert max(self.actions) < len(self.actions) and min(self.actions) == 0
+        self.table: list[list[int | None]] = [[None] * len(names) for _ in self.actions]
+        for state, acts in self.actions.items():
+            row = self.table[state]
+            for sym, act in acts.items():
+                row[ids[sym]] = act
+        # Per rule, at index ~action: (length, left-hand side id, builder or None for rules that build nothing);
+        # index 0 (action -1) is the syntax error, so the loop tests one integer per step.
+        self.reductions = [(-1, -1, None)] + [(len(r.expansion), ids[str(r.origin.name)], _builder(r)) for r in rules]
+        for row in self.table:
+            for sym, act in enumerate(row):
+                row[sym] = -1 if act is None else act if act >= 0 else act - 1
+        self._fold_unit_reductions()
+        # Token kinds by regex group number (`lastindex` is the outermost group that matched: the terminal's).
+        self.group_ids: list[int | None] = [None] * (self.regex.groups + 1)
+        for name, index in self.regex.groupindex.items():
+            self.group_ids[index] = ids[name]
+        self.keyword_ids = {
+            ids[owner]: {word: ids[kind] for word, kind in words.items()} for owner, words in self.keywords.items()
+        }
+        self.ignore_ids = frozenset(ids[name] for name in self.ignore)
+
+        # White space. The fast paths below assume what the grammar says; check it rather than trust it.
+        # 1. A run of _SPACE characters not followed by a line break or `#` is only ignored _WS tokens (_NL needs a
+        #    line break, and COMMENT starts with `#`), so the loop skips the whole run at once. That also keeps the
+        #    lexer linear: the alternation tries _NL first, which scans the whole run before failing.
+        # 2. A run followed by a line break or `#` lexes (when it is _NL) exactly as _NL matched at the run's end
+        #    with the run in front: _NL may begin with any _SPACE characters.
+        for probe, kind in ((" \t\f\r x", "_WS"), ("\t \n x", "_NL"), (" # c\n", "_NL"), ("# c\n", "_NL")):
+            m = self.regex.match(probe)
+            if m is None or m.lastgroup != kind:
+                raise AssertionError(f"the grammar's white space changed: {probe!r} does not lex as {kind}")
+        if "_WS" not in self.ignore or "COMMENT" not in self.ignore:
+            raise AssertionError("the loop assumes _WS and COMMENT are %ignore'd")
+        if any(n == 0 and build is None for n, _lhs, build in self.reductions):
+            raise AssertionError("an empty inlined rule: the loop assumes every empty rule builds a node")
+
+        # What the loop reads, in one tuple (one unpacking per parse instead of a dozen attribute lookups).
+        self.loop = (
+            self.regex.match,
+            {  # a single character -> (terminal id, whether its offset is kept, change in nesting depth)
+                ch: (ids[name], name in _KEEP_OFFSET, (name in _OPENERS) - (name in _CLOSERS))
+                for ch, name in self.punctuation.items()
+            },
+            self.group_ids,
+            self.ignore_ids,
+            self.keyword_ids.get(ids["NAME"], {}),
+            self.table,
+            self.reductions,
+            self.end_state,
+            ids["NAME"],
+            ids["STRING"],
+            ids["_NL"],
+            ids["$END"],
+        )
+
+    def _fold_unit_reductions(self) -> None:
+        """Shift (or go) straight past states whose only move is to rename their one child (`value: STRING`).
+
+        Such a state reduces by a one-symbol rule that builds nothing, whatever comes next; the state under it is
+        the one we came from, so the move can go directly to where that reduction's goto would lead. The stack is
+        the one the unfolded parse would have after the reduction, so errors and results are unchanged.
+        """
+        unit: dict[int, int] = {}
+        for state, row in enumerate(self.table):
+            acts = {a for a in row if a != -1}
+            if len(acts) == 1 and (act := acts.pop()) < 0:
+                n, lhs, build = self.reductions[~act]
+                if n == 1 and build is None:
+                    unit[state] = lhs
+        for row in self.table:
+            for sym, act in enumerate(row):
+                seen = 0
+                while act in unit:
+                    act = row[unit[act]]
+                    seen += 1
+                    assert act >= 0 and seen <= len(unit)
+                row[sym] = act
 
 
-_PASS, _SPLICE, _BUILD = 0, 1, 2
+def _builder(rule: Any) -> Callable[..., Any] | None:
+    """The node builder for a rule that makes one (`keyword`, `call`, ...); None for a rule that is inlined."""
+    name = str(rule.origin.name)
+    if name.startswith("_") or rule.options.expand1:
+        return None
+    return getattr(_Parser, "b_" + name)
 
 
-def _reducer(rule: Any) -> tuple[int, Callable[..., Any] | None]:
-    """How one rule combines its children: pass through (`?value`), inline (splice) or build a node."""
-    keep = tuple(i for i, s in enumerate(rule.expansion) if not (s.is_term and s.filter_out) or s.name in _KEEP_OFFSET)
-    name = rule.origin.name
-    inline = name.startswith("_") or rule.options.expand1
-    if inline and len(keep) == 1 and len(rule.expansion) == 1:
-        return _PASS, None
-    if inline and len(keep) == 1:
-        only = keep[0]
-        return _SPLICE, lambda kids: kids[only]
-    if inline:
-
-        def splice(kids: list[Any]) -> _Splice:
-            out: _Splice | None = None
-            for i in keep:
-                v = kids[i]
-                if type(v) is _Splice:
-                    if out is None:
-                        out = v  # left recursion: extend the growing list in place (linear, not quadratic)
-                    else:
-                        out.extend(v)
-                elif out is None:
-                    out = _Splice((v,))
-                else:
-                    out.append(v)
-            return out if out is not None else _Splice()
-
-        return _SPLICE, splice
-
-    build = getattr(_Parser, "b_" + str(name))
-
-    def flatten(kids: list[Any], parser: _Parser) -> Any:
-        out: list[Any] = []
-        for i in keep:
-            v = kids[i]
-            if type(v) is _Splice:
-                out.extend(v)
-            else:
-                out.append(v)
-        return build(parser, out)
-
-    return _BUILD, flatten
+_TABLES: _Tables | None = None
 
 
-@functools.cache
+def _load_tables() -> _Tables:
+    global _TABLES
+    if _TABLES is None:
+        _TABLES = _Tables()
+    return _TABLES
+
+
 def _tables() -> _Tables:
-    return _Tables()
+    return _TABLES or _load_tables()
 
 
 def parse(text: str, *, limits: Limits | None = None) -> Program:
@@ -191,10 +258,6 @@ def parse(text: str, *, limits: Limits | None = None) -> Program:
         raise LimitExceeded("the program is nested too deeply") from None
 
 
-_OPENERS = frozenset({"LPAR", "LSQB", "LBRACE"})
-_CLOSERS = frozenset({"RPAR", "RSQB", "RBRACE"})
-
-
 def _viable(states: list[int]) -> set[str]:
     """The terminals that can really come next (LALR states merge lookaheads; simulate each one's reductions)."""
     t = _tables()
@@ -210,7 +273,7 @@ def _viable(states: list[int]) -> set[str]:
             if act >= 0 or (typ == "$END" and t.rules[~act][1] == "start"):
                 out.add(typ)
                 break
-            n, origin = t.rules[~act][:2]
+            n, origin = t.rules[~act]
             if n:
                 del stack[-n:]
             stack.append(t.actions[stack[-1]][origin])
@@ -223,6 +286,14 @@ def _open_brackets(text: str, stop: int) -> list[int]:
     opens: list[int] = []
     pos = 0
     while pos < stop:
+        if text[pos] in _SPACE:  # skip a run of white space at once, as the loop does (linear, not quadratic)
+            run = _SPACE_RUN.match(text, pos).end()
+            if run == len(text) or text[run] not in "\n#":
+                pos = run
+                continue
+            m = t.regex.match(text, run)
+            pos = m.end() if m is not None and m.lastgroup == "_NL" else run
+            continue
         m = t.regex.match(text, pos)
         if m is None:
             break
@@ -234,6 +305,9 @@ def _open_brackets(text: str, stop: int) -> list[int]:
     return opens
 
 
+_SPACE_RUN = re.compile(f"[{re.escape(_SPACE)}]*")
+
+
 class _Parser:
     __slots__ = ("limits", "max_int", "text")
 
@@ -243,96 +317,135 @@ class _Parser:
         self.max_int = 1 << limits.max_int_bits
 
     def run(self) -> Program:
-        t = _tables()
+        t = _TABLES or _load_tables()
+        (
+            match,
+            punctuation,
+            group_ids,
+            ignore,
+            name_words,
+            table,
+            reductions,
+            end_state,
+            id_name,
+            id_string,
+            id_nl,
+            id_end,
+        ) = t.loop
         text = self.text
-        match = t.regex.match
-        punctuation = t.punctuation
-        ignore = t.ignore
-        keywords = t.keywords
-        actions = t.actions
-        rules = t.rules
-        end_state = t.end_state
+        space_run = _SPACE_RUN.match
+        spaces = _SPACE
+        space_next = _SPACE_NEXT
         convert = self.convert
+        string = self.string
+        new_const = _new_const
         state = t.start_state
         states = [state]
+        heights = [0]
         values: list[Any] = []
+        push = values.append
         pos = 0
         size = len(text)
         depth = 0
         max_depth = self.limits.max_depth
-        skip_space = t.skip_space
-        space_followers = t.space_followers
         while True:
             if pos < size:
                 ch = text[pos]
-                if ch == " " and skip_space and text[pos + 1 : pos + 2] not in space_followers:
-                    pos += 1  # one ignored space before a token: the commonest case, without the regex
-                    continue
-                typ = punctuation.get(ch)
-                if typ is not None:
+                if ch in spaces:
+                    if text[pos + 1 : pos + 2] not in space_next:
+                        pos += 1  # one space before a token: the commonest case
+                        continue
+                    run = space_run(text, pos).end()
+                    if run == size or text[run] not in "\n#":
+                        pos = run  # a run of ignored _WS tokens (see _Tables)
+                        continue
+                    m = match(text, run)
+                    if m is None or m.lastgroup != "_NL":
+                        pos = run
+                        continue
+                    tid = id_nl
+                    end = m.end()
+                    val = None
+                elif (info := punctuation.get(ch)) is not None:
+                    tid, keep, nesting = info
                     end = pos + 1
-                    val = pos
-                    if typ in _OPENERS:
-                        depth += 1
+                    val = pos if keep else None
+                    if nesting:
+                        depth += nesting
                         if depth > max_depth:
                             raise LimitExceeded(
                                 f"brackets are nested {depth} deep at offset {pos}; the limit is {max_depth}"
                             )
-                    elif typ in _CLOSERS:
-                        depth -= 1
                 else:
                     m = match(text, pos)
                     if m is None:
                         raise lex_error(text, pos, _open_brackets(text, pos))
-                    typ = m.lastgroup
+                    tid = group_ids[m.lastindex]
                     end = m.end()
-                    if typ in ignore:
+                    if tid == id_name:
+                        word = m.group()
+                        kw = name_words.get(word)
+                        if kw is None:
+                            val = (word, pos)
+                        else:
+                            tid = kw
+                            val = convert(tid, pos, end)
+                    elif tid == id_string:
+                        val = new_const(string(pos, end), Span(pos, end, text))
+                    elif tid == id_nl:
+                        val = None
+                    elif tid in ignore:
                         pos = end
                         continue
-                    if typ in keywords:
-                        typ = keywords[typ].get(text[pos:end], typ)
-                    val = convert(typ, pos, end)
+                    else:
+                        val = convert(tid, pos, end)
             else:
-                typ = "$END"
+                tid = id_end
                 end = pos
                 val = None
             # Feed the token: reduce as far as the table says, then shift it (or accept at the end).
             while True:
-                act = actions[state].get(typ)
-                if act is None:
-                    raise parse_error(text, pos, end, typ, _viable(states), _open_brackets(text, pos))
+                act = table[state][tid]
                 if act >= 0:
                     state = act
                     states.append(state)
-                    values.append(val)
+                    heights.append(len(values))
+                    if val is not None:
+                        push(val)
                     break
-                n, origin, kind, reduce = rules[~act]
-                if kind == _PASS:  # one child, passed up as it is
-                    state = actions[states[-2]][origin]
-                    states[-1] = state
+                n, lhs, build = reductions[~act]
+                if build is None:  # an inlined rule: its children stay on the value stack
+                    if n > 1:
+                        del states[1 - n :]
+                        del heights[1 - n :]
+                    elif n < 0:
+                        raise parse_error(text, pos, end, t.names[tid], _viable(states), _open_brackets(text, pos))
+                    state = states[-1] = table[states[-2]][lhs]
                     continue
-                if n:
-                    kids = values[-n:]
-                    del values[-n:]
+                if n == 1:
+                    base = heights[-1]
+                    states.pop()
+                elif n:
+                    base = heights[-n]
                     del states[-n:]
+                    del heights[1 - n :]
                 else:
-                    kids = []
-                value = reduce(kids) if kind == _SPLICE else reduce(kids, self)
-                state = actions[states[-1]][origin]
+                    base = len(values)
+                    heights.append(base)
+                value = build(self, values[base:])
+                del values[base:]
+                push(value)
+                state = table[states[-1]][lhs]
                 if state == end_state:
                     return value
                 states.append(state)
-                values.append(value)
             pos = end
 
     # -- terminals -> values ------------------------------------------------------------------------------
 
-    def convert(self, typ: str, start: int, end: int) -> Any:
+    def convert(self, tid: int, start: int, end: int) -> Any:
+        typ = _tables().names[tid]
         text = self.text
-        if typ == "NAME":
-            return (text[start:end], start)
-        if typ == "STRING":
-            return Const(self.string(start, end), span=Span(start, end, text))
         if typ == "INT":
             n = int(text[start:end])
             if not -self.max_int < n < self.max_int:
@@ -340,25 +453,25 @@ class _Parser:
                     f"{text[start:end]} is outside the integer range (-2**{self.limits.max_int_bits}, "
                     f"2**{self.limits.max_int_bits})"
                 )
-            return Const(n, span=Span(start, end, text))
+            return _new_const(n, Span(start, end, text))
         if typ == "FLOAT":
             x = float(text[start:end])
             if math.isinf(x):
                 raise LimitExceeded(f"{text[start:end]} is too large for a floating-point number")
-            return Const(x, span=Span(start, end, text))
+            return _new_const(x, Span(start, end, text))
         if typ == "REF":
             return (text[start + 1 : end], start)
         if typ == "TRUE":
-            return Const(True, span=Span(start, end, text))
+            return _new_const(True, Span(start, end, text))
         if typ == "FALSE":
-            return Const(False, span=Span(start, end, text))
+            return _new_const(False, Span(start, end, text))
         if typ == "NULL":
-            return Const(None, span=Span(start, end, text))
-        return start if typ in _KEEP_OFFSET else None
+            return _new_const(None, Span(start, end, text))
+        raise AssertionError(f"no value for terminal {typ}")  # pragma: no cover - every lexed kind is handled
 
     def string(self, start: int, end: int) -> str:
         text = self.text
-        q = 3 if text.startswith('"""', start) and end - start >= 6 else 1
+        q = 3 if end - start >= 6 and text.startswith('"""', start) else 1
         raw = text[start + q : end - q]
         if len(raw) > self.limits.max_string_chars:
             raise LimitExceeded(f"a string of {len(raw):,} characters; the limit is {self.limits.max_string_chars:,}")
@@ -366,10 +479,7 @@ class _Parser:
             return _unescape(raw, start, text)
         return raw
 
-    # -- rules -> nodes -----------------------------------------------------------------------------------
-
-    def _span(self, start: int, end: int) -> Span:
-        return Span(start, end, self.text)
+    # -- rules -> nodes (each gets its rule's kept children, inlined rules' children spliced in) -----------------
 
     def _items(self, count: int, what: str) -> None:
         if count > self.limits.max_items:
@@ -380,18 +490,23 @@ class _Parser:
             raise LimitExceeded(
                 f"the program has {len(kids):,} statements; the limit is {self.limits.max_statements:,}"
             )
-        return Program(tuple(kids), self.text)
+        return _new_program(tuple(kids), self.text)
 
     def b_path(self, kids: list[Any]) -> tuple[tuple[str, ...], int]:
-        return tuple(name for name, _ in kids), kids[0][1]
+        if len(kids) == 2:
+            return (kids[0][0], kids[1][0]), kids[0][1]
+        return tuple([name for name, _ in kids]), kids[0][1]
 
     def b_call(self, kids: list[Any]) -> Call:
-        (path, start), _lpar, *rest = kids
-        end = rest.pop() + 1  # offset of ")"
+        path, start = kids[0]
+        end = kids[-1] + 1  # offset of ")"
+        if len(kids) == 2:
+            return _new_call(path, (), (), Span(start, end, self.text))
         args = []
         kwargs = []
         seen = set()
-        for arg in rest:
+        for i in range(1, len(kids) - 1):
+            arg = kids[i]
             if type(arg) is Keyword:
                 if arg.name in seen:
                     raise _syntax_at(self.text, arg.span.start, f"the argument `{arg.name}` is given twice")
@@ -399,31 +514,32 @@ class _Parser:
                 kwargs.append(arg)
             else:
                 args.append(arg)
-        self._items(len(rest), f"the call {'.'.join(path)}(...)")
-        return Call(path, tuple(args), tuple(kwargs), span=self._span(start, end))
+        if len(kids) - 2 > self.limits.max_items:
+            self._items(len(kids) - 2, f"the call {'.'.join(path)}(...)")
+        return _new_call(path, tuple(args), tuple(kwargs), Span(start, end, self.text))
 
     def b_assign(self, kids: list[Any]) -> Assign:
         (name, start), call = kids
-        return Assign(name, call, span=self._span(start, call.span.end))
+        return _new_assign(name, call, Span(start, call.span.end, self.text))
 
     def b_keyword(self, kids: list[Any]) -> Keyword:
         (name, start), value = kids
-        return Keyword(name, value, span=self._span(start, value.span.end))
+        return _new_keyword(name, value, Span(start, value.span.end, self.text))
 
     def b_list(self, kids: list[Any]) -> ListValue:
-        start, *items = kids[:-1]
-        self._items(len(items), "a list")
-        return ListValue(tuple(items), span=self._span(start, kids[-1] + 1))
+        if len(kids) - 2 > self.limits.max_items:
+            self._items(len(kids) - 2, "a list")
+        return _new_list(tuple(kids[1:-1]), Span(kids[0], kids[-1] + 1, self.text))
 
     def b_dict(self, kids: list[Any]) -> DictValue:
-        start, *pairs = kids[:-1]
+        pairs = kids[1:-1]
         self._items(len(pairs), "a dict")
         seen = set()
         for key, _value, offset in pairs:
             if key in seen:
                 raise _syntax_at(self.text, offset, f"the key {key!r} appears twice in one dict")
             seen.add(key)
-        return DictValue(tuple((k, v) for k, v, _ in pairs), span=self._span(start, kids[-1] + 1))
+        return _new_dict(tuple([(k, v) for k, v, _ in pairs]), Span(kids[0], kids[-1] + 1, self.text))
 
     def b_pair(self, kids: list[Any]) -> tuple[str, Any, int]:
         key, value = kids
@@ -434,7 +550,7 @@ class _Parser:
     def b_ref(self, kids: list[Any]) -> Ref:
         (name, start), *path = kids
         end = path[-1][1] if path else start + 1 + len(name)
-        return Ref(name, tuple(p for p, _ in path), span=self._span(start, end))
+        return _new_ref(name, tuple([p for p, _ in path]), Span(start, end, self.text))
 
     def b_field(self, kids: list[Any]) -> tuple[str, int]:
         name, start = kids[0]
@@ -445,5 +561,5 @@ class _Parser:
         return key.value, end + 1
 
 
-# Punctuation whose offset the builders need (to end spans and to report brackets).
-_KEEP_OFFSET = frozenset({"LPAR", "RPAR", "LSQB", "RSQB", "LBRACE", "RBRACE"})
+# After one space, these mean the space may start a longer run of white space (or a line break) to look at.
+_SPACE_NEXT = frozenset(_SPACE + "\n#") | {""}

@@ -4,6 +4,7 @@ mistakes that really happen (Python's `True`/`None`, JSON's `key: value`, unquot
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from scint.errors import ScintSyntaxError
@@ -87,11 +88,19 @@ def _missing_closer(text: str, opens: list[int]) -> str:
     return f"missing '{_CLOSERS[ch]}' to close the '{ch}' at line {line}, column {column}"
 
 
-def _word_at(text: str, offset: int) -> str:
+# After a name: more `.name`s and an opening parenthesis, i.e. the name starts a call.
+_CALL_AFTER = re.compile(r"[ \t]*(?:\.[ \t]*[A-Za-z_][A-Za-z0-9_]*[ \t]*)*\(")
+
+
+def _word_before(text: str, offset: int) -> str:
+    """The name that ends just before `offset` (white space between allowed), or ''."""
     end = offset
-    while end < len(text) and (text[end].isalnum() or text[end] == "_"):
-        end += 1
-    return text[offset:end]
+    while end > 0 and text[end - 1] in " \t":
+        end -= 1
+    start = end
+    while start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"):
+        start -= 1
+    return text[start:end]
 
 
 def lex_error(text: str, pos: int, opens: list[int]) -> ScintSyntaxError:
@@ -102,7 +111,7 @@ def lex_error(text: str, pos: int, opens: list[int]) -> ScintSyntaxError:
         message = f"unexpected {ch!r}: curly quotes are not string delimiters"
         hint = "use straight quotes: \"text\" or 'text'"
     elif ch in "\"'":
-        message, hint = _bad_string(text, pos)
+        message, hint, pos = _bad_string(text, pos)
     elif text.startswith("->", pos):
         message = "unexpected '->'"
         hint = "call an action with a dot: context.action(...)"
@@ -122,32 +131,40 @@ def lex_error(text: str, pos: int, opens: list[int]) -> ScintSyntaxError:
     return make_error(text, pos, message, hint=hint)
 
 
-def _bad_string(text: str, pos: int) -> tuple[str, str]:
+_ESCAPE_OK = r"\\(?:[\"'\\/bfnrt]|u[0-9a-fA-F]{4})"
+# The longest well-formed prefix of a string's body (after its opening quote), per kind of string.
+_BODY = {
+    '"': re.compile(rf'(?:[^"\\\n]|{_ESCAPE_OK})*'),
+    "'": re.compile(rf"(?:[^'\\\n]|{_ESCAPE_OK})*"),
+    '"""': re.compile(rf'(?:[^"\\]|\\\n|{_ESCAPE_OK}|"(?!""))*'),
+}
+
+
+def _bad_string(text: str, pos: int) -> tuple[str, str, int]:
+    """Why the string starting at `pos` did not lex: (message, hint, offset to report)."""
     quote = text[pos]
-    i = pos + 1
-    while i < len(text) and text[i] != "\n":
-        if text[i] == "\\":
-            nxt = text[i + 1 : i + 2]
-            if nxt == "u":
-                digits = text[i + 2 : i + 6]
-                if len(digits) < 4 or any(c not in "0123456789abcdefABCDEF" for c in digits):
-                    return "a \\u escape needs four hex digits", "write \\u followed by 4 hex digits, e.g. \\u00e9"
-                i += 6
-                continue
-            if nxt not in "\"'\\/bfnrt":
-                shown = nxt if nxt and nxt.isprintable() else "?"
-                return (
-                    f"unknown escape '\\{shown}' in a string",
-                    "escapes are \\\" \\' \\\\ \\n \\t \\r \\b \\f \\/ \\uXXXX; write \\\\ for a backslash",
-                )
-            i += 2
-            continue
-        if text[i] == quote:
-            break
-        i += 1
+    if quote == '"' and text.startswith('""', pos - 2) and not text.startswith('"', pos + 1):
+        # `""` lexed as an empty string and this is the third quote: it is really a triple-quoted string.
+        quote, pos, opener = '"""', pos - 2, 3
+    else:
+        opener = 1
+    stop = _BODY[quote].match(text, pos + opener).end()
+    nxt = text[stop + 1 : stop + 2]
+    if text.startswith("\\", stop) and nxt:
+        if nxt == "u":
+            return "a \\u escape needs four hex digits", "write \\u followed by 4 hex digits, e.g. \\u00e9", stop
+        shown = nxt if nxt and nxt.isprintable() else "?"
+        return (
+            f"unknown escape '\\{shown}' in a string",
+            "escapes are \\\" \\' \\\\ \\n \\t \\r \\b \\f \\/ \\uXXXX; write \\\\ for a backslash",
+            stop,
+        )
+    if quote == '"""':
+        return "unterminated triple-quoted string", 'close it with """', pos
     return (
         "unterminated string",
         f'close the string with {quote} on the same line, or use triple quotes """...""" for text that spans lines',
+        pos,
     )
 
 
@@ -173,11 +190,17 @@ def _hint(text: str, pos: int, typ: str, found: str, expected: set[str], opens: 
     wants_value = "STRING" in expected and "INT" in expected
     if typ == "NAME" and found in ("True", "False", "None") and wants_value:
         return "write true, false and null in lowercase"
+    if expected == {"EQUAL"} and typ in ("RPAR", "COMMA", "_NL", "$END"):
+        # A bare name as a positional argument: `put(None)`, `put(milk)`; the parser wanted `name=value`.
+        word = _word_before(text, pos)
+        if word in ("True", "False", "None"):
+            return "write true, false and null in lowercase"
+        if word:
+            return f'strings need quotes: "{word}" (or use ${word} to read an assigned result, or {word}=value)'
     if typ in ("$END", "_NL") and opens and ({"RPAR", "RSQB", "RBRACE"} & expected):
         return _missing_closer(text, opens)
     if typ == "NAME" and wants_value:
-        after = text[pos + len(found) :].lstrip()
-        if after.startswith("("):
+        if _CALL_AFTER.match(text, pos + len(found)):
             return "calls cannot be nested: bind the inner call first, e.g. x = context.action(...), then pass $x"
         return f'strings need quotes: "{found}"' + (" (or use $name to read an assigned result)" if found else "")
     if typ == "LPAR" and "EQUAL" in expected:
