@@ -89,7 +89,7 @@ class Interpreter:
     def run(self, program: Program) -> list[Any]:
         """Run every statement; returns their values. Raises the first error, naming its statement."""
         env: dict[str, Any] = {}
-        self._text = program.source if len(program.statements) > 1 else None
+        self._text = program.source
         return self._statements(program, env, depth=0, via=None)
 
     def _statements(self, program: Program, env: dict[str, Any], depth: int, via: int | None) -> list[Any]:
@@ -190,7 +190,7 @@ class Interpreter:
         source, index = self._where
         meta: dict[str, Any] = {"actor": self.actor, "source": source, "program": self.program_id, "n": index}
         if not self.events:
-            if self._text:
+            if self._text and self._text.strip() != source:  # unless the first event's statement says it all
                 meta["text"] = self._text
             if self.request is not None:
                 meta["request"] = self.request
