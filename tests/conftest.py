@@ -1,0 +1,132 @@
+"""Shared fixtures: one parametrised `session` over every store backend, and registered test types.
+
+Backends: "memory://" and "sqlite:///<tmp>/s.db" always; "lmdb:///<tmp>/lmdb" whenever `scint.store.lmdb` is
+importable. An lmdb module that exists but does not work makes the lmdb tests fail, never skip.
+Every store lives under the test's own tmp_path, so the suite runs under `pytest -n auto`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+import scint
+from scint.contexts import registry
+
+
+def _has_lmdb_module() -> bool:
+    try:
+        return importlib.util.find_spec("scint.store.lmdb") is not None
+    except ModuleNotFoundError:  # scint.store itself is missing
+        return False
+
+
+PERSISTENT_BACKENDS = ["sqlite", *(["lmdb"] if _has_lmdb_module() else [])]
+BACKENDS = ["memory", *PERSISTENT_BACKENDS]
+
+
+def url_for(backend: str, directory: Path) -> str:
+    """The store URL of `backend` in `directory` (an absolute path, so the URL has four slashes)."""
+    if backend == "memory":
+        return "memory://"
+    if backend == "sqlite":
+        return f"sqlite:///{directory}/s.db"
+    if backend == "lmdb":
+        return f"lmdb:///{directory}/lmdb"
+    raise ValueError(backend)
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def store_url(backend: str, tmp_path: Path) -> str:
+    return url_for(backend, tmp_path)
+
+
+@pytest.fixture
+def open_session(store_url: str) -> Iterator[Callable[..., scint.Session]]:
+    """Opens sessions on this test's store (each call a new Session); closes them all afterwards."""
+    opened: list[scint.Session] = []
+
+    def open_(**kwargs: object) -> scint.Session:
+        s = scint.open(store_url, **kwargs)  # type: ignore[arg-type]
+        opened.append(s)
+        return s
+
+    yield open_
+    for s in reversed(opened):
+        s.close()
+
+
+@pytest.fixture
+def session(open_session: Callable[..., scint.Session]) -> scint.Session:
+    """A fresh session on an empty store, once per backend."""
+    return open_session()
+
+
+@pytest.fixture(params=PERSISTENT_BACKENDS)
+def persistent_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A store URL whose data outlives the session (sqlite, lmdb)."""
+    return url_for(request.param, tmp_path)
+
+
+@pytest.fixture(scope="session")
+def new_store_url(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], str]:
+    """A fresh store URL of a backend on every call (for property tests, which may not use function fixtures)."""
+
+    def make(backend: str) -> str:
+        return url_for(backend, tmp_path_factory.mktemp(backend))
+
+    return make
+
+
+# -- test context types -------------------------------------------------------------------------------------------
+
+
+class Counter(scint.Context):
+    """Counts things."""
+
+    n: int = 0
+    seen: list[str] = []
+
+    @scint.action
+    def incr(self, by: int = 1, who: str | None = None) -> int:
+        """Add `by` to the counter and return the new value."""
+        self.n += by
+        if who is not None:
+            self.seen.append(who)
+        return self.n
+
+    @scint.query
+    def value(self) -> int:
+        """The current count."""
+        return self.n
+
+
+@pytest.fixture
+def register_type() -> Iterator[Callable[[type[scint.Context]], type[scint.Context]]]:
+    """`register_type(cls)` registers a context type for this test only."""
+    names: list[str] = []
+
+    def register(cls: type[scint.Context]) -> type[scint.Context]:
+        assert cls.__scint_type__ not in registry.registered(), f"{cls.__scint_type__} is already registered"
+        scint.register(cls)
+        names.append(cls.__scint_type__)
+        return cls
+
+    yield register
+    for name in names:
+        registry.unregister(name)
+
+
+@pytest.fixture
+def counter(register_type: Callable[[type[scint.Context]], type[scint.Context]]) -> type[Counter]:
+    """The SPEC's Counter, registered as "Counter" for this test."""
+    register_type(Counter)
+    return Counter
