@@ -219,6 +219,10 @@ class Context:
 
     __slots__ = ("__dict__", "_scint_journal", "_scint_map", "_scint_path")
 
+    # Bump when a new version of the type changes its actions' arguments or its fields, and override
+    # `upcast_event` / `upcast_state` so that history written by older versions still loads.
+    schema_version: ClassVar[int] = 1
+
     # Filled in for each subclass by __init_subclass__.
     __scint_type__: ClassVar[str] = "Context"
     __scint_fields__: ClassVar[dict[str, tuple[Any, Any]]] = {}
@@ -310,6 +314,20 @@ class Context:
     def state(self) -> dict[str, Any]:
         """The context's fields (the live dict; copy it before changing it outside an action)."""
         return self.__dict__
+
+    # -- evolving types -----------------------------------------------------------------------------------------
+
+    @classmethod
+    def upcast_event(cls, action: str, args: dict[str, Any], version: int) -> tuple[str, dict[str, Any]]:
+        """Turn an action recorded by version `version` of this type into one the current version applies
+        (called on replay for events older than `schema_version`). The default changes nothing."""
+        return action, args
+
+    @classmethod
+    def upcast_state(cls, state: dict[str, Any], version: int) -> dict[str, Any]:
+        """Turn fields saved by version `version` (in a snapshot, or a create_context's settings) into the
+        current version's fields. The default changes nothing."""
+        return state
 
     # -- transactions: how a failed program leaves this context untouched ------------------------------------
 

@@ -16,6 +16,7 @@ import attrs
 
 from scint.contexts.base import Context, Spec, call_spec, did_you_mean
 from scint.contexts.builtin import Composer
+from scint.contexts.registry import get_type
 from scint.contexts.types import copy_value, is_json
 from scint.core.map import ContextMap
 from scint.core.state import MapState
@@ -189,6 +190,9 @@ class Interpreter:
         """Record an action as an event (applying it) and return its result."""
         source, index = self._where
         meta: dict[str, Any] = {"actor": self.actor, "source": source, "program": self.program_id, "n": index}
+        target = get_type(args["type"]) if path == "" and action == "create_context" else self.state.contexts.get(path)
+        if target is not None and target.schema_version > 1:
+            meta["tv"] = target.schema_version  # which version of the type recorded this event
         if not self.events:
             if self._text and self._text.strip() != source:  # unless the first event's statement says it all
                 meta["text"] = self._text

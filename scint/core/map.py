@@ -62,7 +62,7 @@ class ContextMap(Aggregate):
         def apply(self, aggregate: ContextMap) -> None:
             state = aggregate.state
             state.time = self.timestamp
-            state.result = state.apply(self.path, self.action, self.args)
+            state.result = state.apply(self.path, self.action, self.args, self.meta.get("tv", 1))
 
     @property
     def scint_version(self) -> int:

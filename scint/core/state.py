@@ -48,12 +48,18 @@ class MapState:
 
     def to_data(self) -> dict[str, list[Any]]:
         """Plain data: {path: [type name, fields]} in creation order (the live field dicts, not copies)."""
-        return {path: [ctx.__scint_type__, ctx.__dict__] for path, ctx in self.contexts.items()}
+        out: dict[str, list[Any]] = {}
+        for path, ctx in self.contexts.items():
+            entry = [ctx.__scint_type__, ctx.__dict__]
+            if ctx.schema_version > 1:
+                entry.append(ctx.schema_version)
+            out[path] = entry
+        return out
 
     @classmethod
     def from_data(cls, data: dict[str, list[Any]]) -> MapState:
         state = cls()
-        for path, (type_name, fields) in data.items():
+        for path, (type_name, fields, *version) in data.items():
             try:
                 ctype = get_type(type_name)
             except BadArguments:
@@ -61,6 +67,9 @@ class MapState:
                     f"the history uses the context type `{type_name}` (at {path}), which is not registered here; "
                     "import or register it before opening this store"
                 ) from None
+            saved = version[0] if version else 1
+            if saved < ctype.schema_version:
+                fields = ctype.upcast_state(fields, saved)
             state._insert(path, ctype.restore(fields, path, state))
         return state
 
@@ -132,17 +141,25 @@ class MapState:
 
     # -- changing ---------------------------------------------------------------------------------------------
 
-    def apply(self, path: str, action: str, args: dict[str, Any]) -> Any:
-        """Apply one recorded action: a built-in (path "") or an action of the context at `path`."""
+    def apply(self, path: str, action: str, args: dict[str, Any], version: int = 1) -> Any:
+        """Apply one recorded action: a built-in (path "") or an action of the context at `path`. `version` is
+        the schema version of the target's type when the event was recorded (older events are upcast)."""
         if path == "":
             if action == "create_context":
-                return self.create(args["name"], args["type"], args.get("parent"), args.get("config") or {})
+                config = args.get("config") or {}
+                if version > 1 or config:
+                    ctype = get_type(args["type"])
+                    if version < ctype.schema_version:
+                        config = ctype.upcast_state(dict(config), version)
+                return self.create(args["name"], args["type"], args.get("parent"), config)
             if action == "drop_context":
                 return self.drop(args["path"])
             raise HistoryError(f"unknown built-in action `{action}` in the history")
         ctx = self.contexts.get(path)
         if ctx is None:
             raise HistoryError(f"the history applies `{action}` to `{path}`, which does not exist")
+        if version < ctx.schema_version:
+            action, args = type(ctx).upcast_event(action, args, version)
         spec = type(ctx).__scint_specs__.get(action)
         if spec is None or spec.kind != "action":
             raise HistoryError(
