@@ -318,8 +318,8 @@ def test_fork_child_writes_parent_reads(factory: LMDBFactory) -> None:
     assert recorder.insert_events([ev("forked", 4)]) == [4]
 
 
-def _increment_worker(path: str, originator_id: str, increments: int, barrier: Any) -> None:
-    f = make_factory(path)
+def _increment_worker(path: str, originator_id: str, increments: int, barrier: Any, map_size: str) -> None:
+    f = make_factory(path, LMDB_MAP_SIZE=map_size)
     recorder = app_recorder(f)
     barrier.wait()
     done = conflicts = 0
@@ -327,7 +327,7 @@ def _increment_worker(path: str, originator_id: str, increments: int, barrier: A
         head = recorder.select_events(originator_id, desc=True, limit=1)
         version = head[0].originator_version + 1 if head else 1
         try:
-            recorder.insert_events([ev(originator_id, version, str(os.getpid()).encode())])
+            recorder.insert_events([ev(originator_id, version, str(os.getpid()).encode().ljust(3000))])
         except IntegrityError:
             conflicts += 1
             continue
@@ -335,12 +335,13 @@ def _increment_worker(path: str, originator_id: str, increments: int, barrier: A
     f.close()
 
 
-def test_four_processes_optimistic_concurrency(tmp_path: Path) -> None:
+@pytest.mark.parametrize("map_size", ["1T", "64K"])  # 64K: processes also grow the map under each other
+def test_four_processes_optimistic_concurrency(tmp_path: Path, map_size: str) -> None:
     ctx = multiprocessing.get_context("spawn")
     processes, increments = 4, 40
     barrier = ctx.Barrier(processes)
     workers = [
-        ctx.Process(target=_increment_worker, args=(str(tmp_path), "shared", increments, barrier))
+        ctx.Process(target=_increment_worker, args=(str(tmp_path), "shared", increments, barrier, map_size))
         for _ in range(processes)
     ]
     for w in workers:
@@ -354,6 +355,8 @@ def test_four_processes_optimistic_concurrency(tmp_path: Path) -> None:
         events = recorder.select_events("shared")
         assert [e.originator_version for e in events] == list(range(1, processes * increments + 1))
         assert len({e.state for e in events}) == processes  # every process won some races
+        if map_size == "64K":
+            assert f._lease.store.env.info()["map_size"] > 64 * 1024
         notifications = recorder.select_notifications(None, 1000)
         assert [n.id for n in notifications] == list(range(1, processes * increments + 1))
     finally:
