@@ -250,6 +250,11 @@ def parse(text: str, *, limits: Limits | None = None) -> Program:
     limits = limits or DEFAULT_LIMITS
     if len(text) > limits.max_program_chars:
         raise LimitExceeded(f"the program is {len(text):,} characters; the limit is {limits.max_program_chars:,}")
+    if not text.isascii() and (bad := _SURROGATE.search(text)) is not None:
+        # Text decoded from UTF-8 never holds these; they cannot be stored or sent on, so refuse them here.
+        raise _syntax_at(
+            text, bad.start(), f"U+{ord(bad.group()):04X} is half of a UTF-16 surrogate pair, not a character"
+        )
     try:
         return _Parser(text, limits).run()
     except ScintError:
@@ -305,6 +310,7 @@ def _open_brackets(text: str, stop: int) -> list[int]:
     return opens
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _SPACE_RUN = re.compile(f"[{re.escape(_SPACE)}]*")
 
 
@@ -473,10 +479,10 @@ class _Parser:
         text = self.text
         q = 3 if end - start >= 6 and text.startswith('"""', start) else 1
         raw = text[start + q : end - q]
+        if "\\" in raw:
+            raw = _unescape(raw, start, text)  # the program's length bounds the work; the limit is on the value
         if len(raw) > self.limits.max_string_chars:
             raise LimitExceeded(f"a string of {len(raw):,} characters; the limit is {self.limits.max_string_chars:,}")
-        if "\\" in raw:
-            return _unescape(raw, start, text)
         return raw
 
     # -- rules -> nodes (each gets its rule's kept children, inlined rules' children spliced in) -----------------

@@ -126,6 +126,8 @@ def lex_error(text: str, pos: int, opens: list[int]) -> ScintSyntaxError:
         message = f"unexpected character {shown!r}"
         if ch in "({[" or ch in ")}]":
             pass
+        elif ch == "$":
+            hint = "a reference is $ and a name: $x reads what `x = ...` bound, $_ the previous result"
         elif ch == "@" or ch == "`":
             hint = "Scint statements look like context.action(key=value)"
     return make_error(text, pos, message, hint=hint)
@@ -197,8 +199,10 @@ def _hint(text: str, pos: int, typ: str, found: str, expected: set[str], opens: 
             return "write true, false and null in lowercase"
         if word:
             return f'strings need quotes: "{word}" (or use ${word} to read an assigned result, or {word}=value)'
-    if typ in ("$END", "_NL") and opens and ({"RPAR", "RSQB", "RBRACE"} & expected):
-        return _missing_closer(text, opens)
+    if opens and ({"RPAR", "RSQB", "RBRACE"} & expected):
+        line_start = text.rfind("\n", 0, pos) + 1
+        if typ in ("$END", "_NL") or (line_start and not text[line_start:pos].strip()):
+            return _missing_closer(text, opens)  # at the end, or at the start of the next line
     if typ == "NAME" and wants_value:
         if _CALL_AFTER.match(text, pos + len(found)):
             return "calls cannot be nested: bind the inner call first, e.g. x = context.action(...), then pass $x"
@@ -207,10 +211,16 @@ def _hint(text: str, pos: int, typ: str, found: str, expected: set[str], opens: 
         return "calls cannot be nested: bind the inner call first, e.g. x = context.action(...), then pass $x"
     if typ == "COLON" and "EQUAL" in expected:
         return "arguments are written key=value, not key: value"
+    if typ == "COLON" and "RPAR" in expected:
+        return 'arguments are written key=value, not "key": value'
+    if typ == "COLON" and "RSQB" in expected:
+        return 'a dict is written in braces: {"key": value}'
     if typ == "EQUAL" and "COLON" in expected:
         return 'dict entries are written {"key": value}'
     if "NAME" in expected and not wants_value and (typ in _VALUE_START) and "RPAR" in expected:
         return "positional arguments come before keyword arguments"
+    if "COMMA" in expected and (typ in _VALUE_START or typ == "NAME"):
+        return "separate arguments, list items and dict entries with ','"
     if typ == "NAME" and "DOT" in expected and "LPAR" in expected:
         return (
             "separate statements with a new line or ';'"

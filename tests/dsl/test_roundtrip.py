@@ -136,6 +136,8 @@ def ref_program(tree: lark.Tree) -> Program:
 
 def reference(text: str) -> Program | type[Exception]:
     """What the language says `text` is: a Program, or the kind of error it must raise."""
+    if any("\ud800" <= ch <= "\udfff" for ch in text):
+        return ScintSyntaxError  # not Unicode text (Lark takes it; Scint refuses it)
     try:
         tree = lark_parser().parse(text)
     except lark.exceptions.LarkError:
@@ -281,6 +283,9 @@ def test_equivalent_spellings_format_identically(one: str, other: str) -> None:
         "a.b(x=1.)",
         "\t \f\r\n a.b()",
         'a.b("\\ud800")',
+        'a.b("\ud800")',
+        'a.b("\ud83d\ude00")',
+        "# \udfff\na.b()",
         "a.b(x={a: 1, 'a': 2})",
         "a.b(x=1, x=2)",
         "x" * 129 + ".b()",
