@@ -1,0 +1,1 @@
+"""Helpers shared by tests that start other processes (importable by those processes too)."""

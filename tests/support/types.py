@@ -1,0 +1,26 @@
+"""Context types used by tests in several processes (children import this module to register them)."""
+
+from __future__ import annotations
+
+import scint
+
+
+@scint.register
+class Counter(scint.Context):
+    """Counts things."""
+
+    n: int = 0
+    seen: list[str] = []
+
+    @scint.action
+    def incr(self, by: int = 1, who: str | None = None) -> int:
+        """Add `by` to the counter and return the new value."""
+        self.n += by
+        if who is not None:
+            self.seen.append(who)
+        return self.n
+
+    @scint.query
+    def value(self) -> int:
+        """The current count."""
+        return self.n
