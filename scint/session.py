@@ -30,6 +30,7 @@ from scint.core.history import (
     check_branch_name,
     diff_views,
     export_lines,
+    fast_lineage,
     lineage_events,
     load_map,
     read_export,
@@ -462,11 +463,18 @@ class Session:
         to = current if to is None else _int(to, "to")
         if not 0 <= to <= current:
             raise HistoryError(f"cannot replay to version {to}: {self.branch_name} is at version {current}")
-        state = MapState()
-        for _, event in self._guard(lambda: list(lineage_events(self.app, self.branch_name, to))):
-            state.time = event.timestamp
-            state.apply(event.path, event.action, event.args)
+        state = self._guard(lambda: self._replay_state(to))
         return ContextMapView.of(state, path=None, version=to, branch=self.branch_name)
+
+    def _replay_state(self, to: int, progress: Callable[[int], None] | None = None) -> MapState:
+        state = MapState()
+        apply = state.apply
+        for n, (_, e) in enumerate(fast_lineage(self.app, self.branch_name, to), 1):
+            state.time = e["timestamp"]
+            apply(e["path"], e["action"], e["args"], e["meta"].get("tv", 1))
+            if progress is not None and n % 10_000 == 0:
+                progress(n)
+        return state
 
     def rerun(self, since: int, branch: str | None = None) -> RerunReport:
         """Re-execute the programs recorded after version `since` on a new branch forked at `since`, with the

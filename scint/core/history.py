@@ -137,6 +137,40 @@ def lineage_events(app: Application, name: str, upto: int | None = None) -> Iter
         yield started.base_version + event.originator_version - 1, event
 
 
+_APPLIED_TOPIC = f"{ContextMap.Applied.__module__}:{ContextMap.Applied.__qualname__}"
+
+
+def fast_lineage(app: Application, name: str, upto: int | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Like `lineage_events`, but straight from the recorder: (Scint version, decoded event state) without
+    building eventsourcing event objects. Falls back to `lineage_events` when the mapper compresses or
+    encrypts."""
+    mapper = app.mapper
+    if getattr(mapper, "cipher", None) or getattr(mapper, "compressor", None):
+        for version, e in lineage_events(app, name, upto):
+            doc = {"path": e.path, "action": e.action, "args": e.args, "meta": e.meta, "timestamp": e.timestamp}
+            yield version, doc
+        return
+    started = next(_events(app, branch_id(name), lte=1), None)
+    if started is None:
+        return
+    if started.base_branch is not None:
+        yield from fast_lineage(app, started.base_branch, started.base_version)
+    base = started.base_version
+    lte = None if upto is None else upto - base + 1
+    agg_id = branch_id(name)
+    gt = 1
+    page = 10_000
+    loads = json.loads
+    while True:
+        batch = app.recorder.select_events(agg_id, gt=gt, lte=lte, limit=page)
+        for stored in batch:
+            if stored.topic == _APPLIED_TOPIC:
+                yield base + stored.originator_version - 1, loads(stored.state)["v"]
+        if len(batch) < page:
+            return
+        gt = batch[-1].originator_version
+
+
 # -- diffs --------------------------------------------------------------------------------------------------------
 
 

@@ -41,7 +41,7 @@ class MapState:
         self.contexts: dict[str, Context] = {}
         self._children: dict[str, list[str]] = {"": []}
         self._txn: _Txn | None = None
-        self.time: datetime | None = None
+        self.time: datetime | str | None = None  # the event being applied: when it was recorded
         self.result: Any = None  # the result of the last applied action (not state)
 
     # -- persistence --------------------------------------------------------------------------------------
@@ -83,7 +83,9 @@ class MapState:
 
     def now(self) -> str:
         t = self.time
-        return t.isoformat() if t is not None else ""
+        if t is None:
+            return ""
+        return t if isinstance(t, str) else t.isoformat()
 
     def require(self, path: str) -> Context:
         ctx = self.contexts.get(path)
