@@ -193,6 +193,7 @@ class _Tables:
             ids["STRING"],
             ids["_NL"],
             ids["$END"],
+            ids["INT"],
         )
 
     def _fold_unit_reductions(self) -> None:
@@ -337,7 +338,9 @@ class _Parser:
             id_string,
             id_nl,
             id_end,
+            id_int,
         ) = t.loop
+        max_int = self.max_int
         text = self.text
         space_run = _SPACE_RUN.match
         spaces = _SPACE
@@ -398,6 +401,8 @@ class _Parser:
                             val = convert(tid, pos, end)
                     elif tid == id_string:
                         val = new_const(string(pos, end), Span(pos, end, text))
+                    elif tid == id_int and -max_int < (number := int(m.group())) < max_int:
+                        val = new_const(number, Span(pos, end, text))
                     elif tid == id_nl:
                         val = None
                     elif tid in ignore:
