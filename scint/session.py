@@ -49,6 +49,7 @@ log = logging.getLogger("scint")
 
 MAX_ATTEMPTS = 64  # optimistic-concurrency retries of one program
 SNAPSHOT_EVERY = 100  # events between snapshots, at least
+EVENT_BYTES = 200  # a typical stored event; snapshots wait until the events since the last one add up to its size
 
 
 class ScintApp(Application):
@@ -202,6 +203,7 @@ class Session:
         self._head: ContextMap | None = None
         self._index: BranchIndex | None = None
         self._snapshot_at: dict[Any, int] = {}
+        self._snapshot_bytes: dict[Any, int] = {}
         self._builtins = make_builtins(self)
         self._closed = False
         # An in-memory store belongs to this session alone: nobody else can have written to it.
@@ -329,12 +331,18 @@ class Session:
         return head.scint_version if head is not None and head.version > 0 else 0
 
     def _maybe_snapshot(self, head: ContextMap) -> None:
-        if head.version - self._snapshot_at.get(head.id, 0) < SNAPSHOT_EVERY:
+        """Snapshot the head when replaying the events since the last snapshot would cost more than reading a
+        new one: at least SNAPSHOT_EVERY events, and at least as many event-sized bytes as the last snapshot
+        took, so snapshots add a bounded number of bytes per event however large the state grows."""
+        since = head.version - self._snapshot_at.get(head.id, 0)
+        if since < SNAPSHOT_EVERY or since * EVENT_BYTES < self._snapshot_bytes.get(head.id, 0):
             return
         try:
             snapshot = ContextMap.Snapshot.take(head)
-            self.app.snapshots.put([snapshot])  # type: ignore[union-attr]
+            stored = self.app.mapper.to_stored_event(snapshot)
+            self.app.snapshots.recorder.insert_events([stored])  # type: ignore[union-attr]
             self._snapshot_at[head.id] = head.version
+            self._snapshot_bytes[head.id] = len(stored.state)
         except Exception:  # a snapshot is an optimisation: failing to take one loses nothing
             log.exception("could not take a snapshot at version %d", head.version)
 
