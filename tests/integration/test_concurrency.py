@@ -6,7 +6,7 @@ from __future__ import annotations
 import multiprocessing as mp
 
 import scint
-import tests.support.types  # noqa: F401 - registers Counter
+import tests.support.types  # noqa: F401 - registers WorkCounter
 from tests.support.workers import increment
 
 PROCESSES = 4
@@ -15,7 +15,7 @@ PROGRAMS = 150
 
 def test_concurrent_read_modify_write_is_exact(shared_url: str) -> None:
     with scint.open(shared_url) as s:
-        s.run('create_context("c", type="Counter")')
+        s.run('create_context("c", type="WorkCounter")')
     ctx = mp.get_context("spawn")
     with ctx.Pool(PROCESSES) as pool:
         results = pool.starmap(increment, [(shared_url, PROGRAMS, f"w{k}") for k in range(PROCESSES)])
@@ -37,7 +37,7 @@ def test_concurrent_read_modify_write_is_exact(shared_url: str) -> None:
 
 def test_two_sessions_in_one_process_see_each_other(shared_url: str) -> None:
     with scint.open(shared_url) as a, scint.open(shared_url) as b:
-        a.run('create_context("c", type="Counter")')
+        a.run('create_context("c", type="WorkCounter")')
         assert b.run("c.incr(by=2)").value == 2
         assert a.run("c.incr(by=3)").value == 5
         assert a.version == b.version == 3

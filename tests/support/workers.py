@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 import scint
-import tests.support.types  # noqa: F401 - registers Counter
+import tests.support.types  # noqa: F401 - registers WorkCounter
 
 
 def increment(url: str, n: int, who: str) -> list[int]:
