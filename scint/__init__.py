@@ -32,6 +32,20 @@ from scint.session import Diff, LogEntry, RerunReport, Result, Session, load, op
 
 __version__ = "0.1.0"
 
+
+def load_ipython_extension(ipython: object) -> None:
+    """`%load_ext scint`: the IPython magics (imported only then, so `import scint` stays light)."""
+    from scint.magic import load_ipython_extension as load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython: object) -> None:
+    from scint.magic import unload_ipython_extension as unload
+
+    unload(ipython)
+
+
 __all__ = [
     "ActionError",
     "BadArguments",

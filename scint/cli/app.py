@@ -1,53 +1,396 @@
-"""The `scint` command."""
+"""The `scint` command: run programs, look at the state and its history, branch, replay, ask a model, move
+histories between stores. A thin surface over `scint.Session`."""
 
 from __future__ import annotations
 
+import json
+import os
+import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.syntax import Syntax
+from rich.text import Text
 
 import scint
+from scint.cli import display
 from scint.errors import ScintError
 
 app = typer.Typer(
     name="scint",
-    help="Scint: one small, exact language for changing and inspecting shared state.",
+    help="Scint: one small, exact language for changing and inspecting shared state, with every change recorded.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+# Not on a terminal (a pipe, a file, a test), lines are not cut at 80 columns.
+out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class Options:
+    """The global options, and the session they open (once, closed when the command ends)."""
+
+    def __init__(self, store: str | None, branch: str | None) -> None:
+        self.store = store
+        self.branch = branch
+        self._session: scint.Session | None = None
+
+    @property
+    def url(self) -> str:
+        from scint.store.urls import default_url
+
+        return self.store or default_url()
+
+    def session(self) -> scint.Session:
+        if self._session is None:
+            self._session = scint.open(self.url, branch=self.branch)
+        return self._session
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"scint {scint.__version__}")
+        raise typer.Exit()
 
 
 @app.callback()
-def root() -> None:
-    """Scint: one small, exact language for changing and inspecting shared state."""
+def root(
+    ctx: typer.Context,
+    store: Annotated[
+        str | None,
+        typer.Option(
+            "--store",
+            envvar="SCINT_STORE",
+            help="Store URL: lmdb:///dir (default lmdb:///.scint), sqlite:///file.db, memory://, postgresql://...",
+            show_default=False,
+        ),
+    ] = None,
+    branch: Annotated[
+        str | None, typer.Option("--branch", help="Work on this branch (default: the store's current branch).")
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Scint: one small, exact language for changing and inspecting shared state, with every change recorded."""
+    options = Options(store, branch)
+    ctx.obj = options
+    ctx.call_on_close(options.close)
+
+
+def _opts(ctx: typer.Context) -> Options:
+    return ctx.obj if isinstance(ctx.obj, Options) else Options(None, None)
 
 
 def _read(file: str) -> str:
     if file == "-":
         return sys.stdin.read()
-    path = Path(file)
     try:
-        return path.read_text(encoding="utf-8")
+        return Path(file).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ScintError(f"cannot read {file}: {exc}") from None
+        raise ScintError(f"cannot read {file}: {getattr(exc, 'strerror', None) or exc}") from None
 
 
-def _fail(exc: ScintError) -> None:
-    typer.echo(f"error: {exc}", err=True)
-    raise typer.Exit(1)
+def _json(data: Any) -> None:
+    out.print(json.dumps(data, ensure_ascii=False, indent=2, default=str), markup=False, soft_wrap=True)
+
+
+@contextmanager
+def _progress(description: str, total: int | None) -> Iterator[Any]:
+    """A progress bar on stderr (only when it is a terminal); yields a function taking the count done."""
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )
+    with progress:
+        task = progress.add_task(description, total=total)
+        yield lambda done: progress.update(task, completed=done)
+        progress.update(task, completed=total or 0)
+
+
+# -- running programs ---------------------------------------------------------------------------------------------
+
+
+def _fresh_branch_name(stem: str, existing: set[str]) -> str:
+    base = re.sub(r"[^A-Za-z0-9_.-]+", "-", stem).strip("-_.")[:56] or "run"
+    name, n = base, 1
+    while name in existing:
+        n += 1
+        name = f"{base}-{n}"
+    return name
 
 
 @app.command()
-def fmt(file: Annotated[str, typer.Argument(help="A .scint file, or - for standard input")]) -> None:
-    """Parse FILE and print it in canonical form (exit 1 with the error if it is not valid Scint)."""
+def run(
+    ctx: typer.Context,
+    file: Annotated[str, typer.Argument(help="A .scint program, or - for standard input.")],
+    fresh: Annotated[
+        bool,
+        typer.Option(
+            "--fresh",
+            help="Start from an empty state: if this branch already has history, run on a new branch forked at "
+            "version 0 (named after FILE) and check it out. Nothing is deleted.",
+        ),
+    ] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Run the program but record nothing.")] = False,
+    show_log: Annotated[bool, typer.Option("--log", help="Afterwards, show the branch's history.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the values and version as JSON.")] = False,
+) -> None:
+    """Run a program atomically: print each statement's result, then the branch and version.
+
+    If any statement fails, nothing is recorded and the error (with its line and caret) goes to stderr."""
+    text = _read(file)
+    where = "<stdin>" if file == "-" else file
     try:
-        typer.echo(scint.format(scint.parse(_read(file))), nl=False)
+        program = scint.parse(text)
     except ScintError as exc:
-        _fail(exc)
+        raise ScintError(f"{where}: {exc}") from None
+    opts = _opts(ctx)
+    s = opts.session()
+    if fresh and not dry_run and (s.version > 0 or len(s.view())):
+        with scint.open("memory://") as scratch:  # check it works from an empty state before writing anything
+            scratch.run(program)
+        previous = s.branch_name
+        name = _fresh_branch_name(Path(where).stem, {b["name"] for b in s.branches()})
+        s.run(f"history.branch(name={json.dumps(name)}, at=0); history.checkout(name={json.dumps(name)})")
+        err.print(Text(f"{previous} already has history: running on a new branch {name} (forked at version 0)"))
+        try:
+            result = s.run(program)
+        except ScintError:
+            s.checkout(previous)
+            raise
+    else:
+        result = s.run(program, dry_run=dry_run)
+    if as_json:
+        _json({"values": list(result.values), "branch": result.branch, "version": result.version})
+    else:
+        out.print(display.statements_table(program, result))
+        footer = display.result_footer(result)
+        if dry_run:
+            footer = Text("dry run, nothing recorded: ") + footer
+        out.print(footer)
+    if show_log:
+        out.print(display.log_table(s.log(limit=20), title=f"history of {s.branch_name}"))
 
 
-def main() -> None:
-    app()
+@app.command()
+def repl(
+    ctx: typer.Context,
+    history: Annotated[
+        str | None,
+        typer.Option(help="The history file (default: $SCINT_HISTORY or ~/.scint_history).", show_default=False),
+    ] = None,
+) -> None:
+    """An interactive prompt: Tab completes contexts, actions and parameters; a program may span lines."""
+    from scint.cli.repl import run_repl
+
+    s = _opts(ctx).session()
+    raise typer.Exit(run_repl(s, out, history=history, ask=lambda text: _ask(s, text, False, out)))
+
+
+@app.command()
+def fmt(file: Annotated[str, typer.Argument(help="A .scint file, or - for standard input.")]) -> None:
+    """Print FILE in canonical form (exit 1 with the error if it is not valid Scint)."""
+    text = _read(file)
+    try:
+        formatted = scint.format(scint.parse(text))
+    except ScintError as exc:
+        raise ScintError(f"{'<stdin>' if file == '-' else file}: {exc}") from None
+    sys.stdout.write(formatted)
+
+
+# -- looking at the state and its history -------------------------------------------------------------------------
+
+
+@app.command()
+def show(
+    ctx: typer.Context,
+    path: Annotated[str | None, typer.Argument(help="Only the contexts under this path.", show_default=False)] = None,
+    at: Annotated[int | None, typer.Option("--at", help="As of this version.", show_default=False)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="The state as JSON (deterministic).")] = False,
+) -> None:
+    """Show the contexts and their state as a tree."""
+    view = _opts(ctx).session().view(path=path, at=at)
+    if as_json:
+        out.print(view.render("json"), markup=False, soft_wrap=True)
+    else:
+        out.print(display.view_tree(view))
+
+
+@app.command()
+def log(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option("--limit", "-n", help="At most this many programs.")] = 20,
+    show_all: Annotated[bool, typer.Option("--all", help="Every program.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="As JSON.")] = False,
+) -> None:
+    """The programs that changed state on this branch, newest first."""
+    s = _opts(ctx).session()
+    entries = s.log(limit=None if show_all else limit)
+    if as_json:
+        _json([{**e.as_dict(), "events": e.events} for e in entries])
+        return
+    if not entries:
+        out.print(Text(f"{s.branch_name} has no history yet (version {s.version})", style="dim"))
+        return
+    out.print(display.log_table(entries, title=f"{s.branch_name} @ {s.version}"))
+
+
+@app.command()
+def branch(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The new branch's name.")],
+    at: Annotated[int | None, typer.Option("--at", help="Fork at this version (default: the head).")] = None,
+) -> None:
+    """Create a branch from this one (without switching to it)."""
+    s = _opts(ctx).session()
+    s.branch(name, at=at)
+    out.print(f"created branch {name} from {s.branch_name}@{s.version if at is None else at}", markup=False)
+
+
+@app.command()
+def checkout(ctx: typer.Context, name: Annotated[str, typer.Argument(help="The branch to switch to.")]) -> None:
+    """Switch the store's current branch."""
+    s = _opts(ctx).session()
+    s.checkout(name)
+    out.print(f"on branch {s.branch_name} at version {s.version}", markup=False)
+
+
+@app.command()
+def branches(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="As JSON.")] = False) -> None:
+    """List the branches (* marks the current one)."""
+    items = _opts(ctx).session().branches()
+    if as_json:
+        _json(items)
+    else:
+        out.print(display.branches_table(items))
+
+
+@app.command()
+def diff(
+    ctx: typer.Context,
+    a: Annotated[str, typer.Argument(help="A branch, a version of this branch, or branch@version.")],
+    b: Annotated[str, typer.Argument(help="Likewise.")],
+    as_json: Annotated[bool, typer.Option("--json", help="As JSON.")] = False,
+) -> None:
+    """What changed from A to B (exits 0 whether or not they differ)."""
+    d = _opts(ctx).session().diff(_ref(a), _ref(b))
+    if as_json:
+        _json(d.as_dict())
+    else:
+        out.print(display.diff_tree(d))
+
+
+def _ref(text: str) -> str | int:
+    return int(text) if text.isdigit() else text
+
+
+@app.command()
+def replay(
+    ctx: typer.Context,
+    to: Annotated[int | None, typer.Option("--to", help="Rebuild up to this version (default: the head).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="The state as JSON.")] = False,
+) -> None:
+    """Rebuild the state at a version from the recorded events alone (no model is called), and show it."""
+    s = _opts(ctx).session()
+    with _progress(f"replaying {s.branch_name} to version {s.version if to is None else to}", None):
+        view = s.replay(to=to)
+    if as_json:
+        out.print(view.render("json"), markup=False, soft_wrap=True)
+    else:
+        out.print(display.view_tree(view))
+
+
+# -- moving histories ---------------------------------------------------------------------------------------------
+
+
+@app.command()
+def export(ctx: typer.Context, file: Annotated[str, typer.Argument(help="The JSON Lines file to write.")]) -> None:
+    """Write this branch's whole history to FILE (checksummed JSON Lines)."""
+    s = _opts(ctx).session()
+    version = s.version
+    with _progress(f"exporting {s.branch_name}", version + 2) as advance:
+        count = s.export(file, progress=advance)
+    out.print(f"exported {count} events of {s.branch_name}@{version} to {file}", markup=False)
+
+
+@app.command("import")
+def import_(ctx: typer.Context, file: Annotated[str, typer.Argument(help="A file written by scint export.")]) -> None:
+    """Load a history written by `scint export` into the store (as --branch, or the branch it was exported from)."""
+    opts = _opts(ctx)
+    with _progress(f"importing {file}", None):
+        session = scint.load(file, into=opts.url, branch=opts.branch)
+    with session:
+        out.print(
+            f"imported branch {session.branch_name} at version {session.version} into {session.url}", markup=False
+        )
+
+
+# -- asking a model -----------------------------------------------------------------------------------------------
+
+
+def _ask(s: scint.Session, text: str, dry_run: bool, console: Console) -> None:
+    if not hasattr(s, "ask"):
+        raise ScintError("this version of Scint has no Session.ask")
+    from scint.cli.lexer import ScintLexer
+
+    answer = s.ask(text, dry_run=dry_run) if dry_run else s.ask(text)
+    program = getattr(answer, "program", None)
+    source = program if isinstance(program, str) else scint.format(program) if program is not None else ""
+    console.print(Syntax(source.rstrip(), ScintLexer(), theme="ansi_dark", background_color="default"))
+    result = getattr(answer, "result", None)
+    if result is not None:
+        console.print(display.result_renderable(scint.parse(source) if source else None, result))
+    elif dry_run:
+        console.print(Text("dry run: nothing was run", style="dim"))
+
+
+@app.command()
+def ask(
+    ctx: typer.Context,
+    text: Annotated[list[str], typer.Argument(help="What you want, in your own words.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show the program; do not run it.")] = False,
+) -> None:
+    """Ask the model (OPENAI_API_KEY, OPENAI_BASE_URL, SCINT_MODEL) to write a program, show it and run it."""
+    _ask(_opts(ctx).session(), " ".join(text), dry_run, out)
+
+
+# -- the entry point ----------------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the command; Scint's errors go to stderr without a traceback and exit 1."""
+    try:
+        app(args=argv, prog_name="scint")
+    except ScintError as exc:
+        err.print(f"error: {exc}", markup=False, style="red" if err.is_terminal else None)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        err.print("interrupted", markup=False)
+        sys.exit(130)
+    except Exception as exc:  # keep the promise of no tracebacks, unless asked for one
+        if os.environ.get("SCINT_DEBUG"):
+            raise
+        err.print(f"error: internal error: {type(exc).__name__}: {exc} (SCINT_DEBUG=1 shows the traceback)")
+        sys.exit(1)

@@ -1,0 +1,174 @@
+"""How the command line and the REPL show things: rich tables and trees, plain when not on a terminal."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from rich.tree import Tree
+
+import scint
+
+__all__ = [
+    "branches_table",
+    "diff_tree",
+    "log_table",
+    "result_footer",
+    "short",
+    "statements_table",
+    "view_tree",
+]
+
+
+def short(value: Any, width: int = 200) -> str:
+    """A value as Scint writes it (JSON), on one line, cut at `width` characters."""
+    text = json.dumps(value, ensure_ascii=False, separators=(", ", ": "), default=str)
+    return text if len(text) <= width else text[: max(width - 16, 1)] + f"... ({len(text):,} chars)"
+
+
+def _first_line(text: str, width: int = 100) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    first = lines[0].strip() if lines else text.strip()
+    more = len(lines) > 1
+    if len(first) > width:
+        first, more = first[: width - 1], True
+    return first + (" …" if more else "")
+
+
+def statements_table(program: scint.Program, result: scint.Result) -> Table:
+    """One row per statement: its text (first line) and its value."""
+    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False, expand=False)
+    table.add_column("#", justify="right", style="dim", no_wrap=True)
+    table.add_column("statement", no_wrap=True, overflow="ellipsis", max_width=72)
+    table.add_column("result", overflow="fold", min_width=12)
+    for i, value in enumerate(result.values):
+        source = program.statement_source(i) if i < len(program.statements) else ""
+        cell = Text("—", style="dim") if value is None else Text(short(value), style="green")
+        table.add_row(str(i + 1), Text(_first_line(source)), cell)
+    return table
+
+
+def result_footer(result: scint.Result) -> Text:
+    """`main @ 12: 12 events recorded` (or `nothing changed`)."""
+    n = len(result.events)
+    note = f"{n} event{'s' if n != 1 else ''} recorded" if n else "nothing changed"
+    text = Text()
+    text.append(result.branch, style="bold cyan")
+    text.append(f" @ {result.version}", style="bold")
+    text.append(f": {note}")
+    return text
+
+
+def result_renderable(program: scint.Program | None, result: scint.Result) -> RenderableType:
+    """A one-statement program shows its value alone; a longer one, a table of statements."""
+    parts: list[RenderableType] = []
+    if program is not None and len(program.statements) > 1:
+        parts.append(statements_table(program, result))
+    elif result.value is not None:
+        value = result.value
+        parts.append(Text(value if isinstance(value, str) else _pretty(value), style="green"))
+    parts.append(result_footer(result))
+    return Group(*parts)
+
+
+def _pretty(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 100 else json.dumps(value, ensure_ascii=False, indent=2, default=str)
+
+
+def log_table(entries: Sequence[scint.LogEntry], title: str | None = None) -> Table:
+    """Newest first: version, time, actor, the program (first line) and how many events it recorded."""
+    table = Table(title=title, header_style="bold", box=None, pad_edge=False, title_justify="left")
+    table.add_column("version", justify="right", style="bold", no_wrap=True)
+    table.add_column("time (UTC)", style="dim", no_wrap=True)
+    table.add_column("actor", style="magenta", no_wrap=True)
+    table.add_column("events", justify="right", no_wrap=True)
+    table.add_column("program", no_wrap=True, overflow="ellipsis", max_width=80)
+    for e in entries:
+        table.add_row(
+            str(e.version), e.time.strftime("%Y-%m-%d %H:%M:%S"), e.actor, str(e.events), Text(_first_line(e.source))
+        )
+    return table
+
+
+def branches_table(branches: Sequence[dict[str, Any]]) -> Table:
+    table = Table(header_style="bold", box=None, pad_edge=False)
+    table.add_column("", no_wrap=True)
+    table.add_column("branch", style="cyan", no_wrap=True)
+    table.add_column("version", justify="right", no_wrap=True)
+    table.add_column("forked from", style="dim", no_wrap=True)
+    for b in branches:
+        base = f"{b['base']}@{b['at']}" if b.get("base") else "—"
+        table.add_row("*" if b.get("current") else "", b["name"], str(b["version"]), base)
+    return table
+
+
+def view_tree(view: scint.ContextMapView, width: int = 200) -> Tree:
+    """The contexts as a tree: each with its type and state fields."""
+    label = Text()
+    label.append(view.branch, style="bold cyan")
+    label.append(f" @ {view.version}", style="bold")
+    if view.path:
+        label.append(f"  {view.path}", style="bold")
+    root = Tree(label)
+    nodes: dict[str, Tree] = {}
+    for path in view.paths():
+        parent, _, name = path.rpartition(".")
+        head = Text()
+        head.append(path if parent not in nodes else name, style="bold")
+        head.append(f" ({view.type_of(path)})", style="italic magenta")
+        node = nodes.get(parent, root).add(head)
+        nodes[path] = node
+        for key, value in view.get(path).items():
+            line = Text()
+            line.append(f"{key}: ", style="dim")
+            line.append(short(value, width))
+            node.add(line)
+    if not view.paths():
+        root.add(Text("(no contexts)", style="dim"))
+    return root
+
+
+def diff_tree(diff: scint.Diff, width: int = 120) -> Tree:
+    """Added (+), removed (-) and changed (~) contexts, with the fields that changed."""
+    label = Text()
+    label.append("diff ", style="bold")
+    label.append(diff.a, style="cyan")
+    label.append(" -> ")
+    label.append(diff.b, style="cyan")
+    root = Tree(label)
+    if not diff:
+        root.add(Text("no differences", style="dim"))
+        return root
+    for path, type_name in diff.added.items():
+        root.add(Text(f"+ {path} ({type_name})", style="green"))
+    for path, type_name in diff.removed.items():
+        root.add(Text(f"- {path} ({type_name})", style="red"))
+    for path, fields in diff.changed.items():
+        node = root.add(Text(f"~ {path}", style="yellow"))
+        for field, d in fields.items():
+            if "from" in d:
+                node.add(_change(field, d["from"], d["to"], width))
+                continue
+            for k, v in d.get("added", {}).items():
+                node.add(Text(f"+ {field}[{json.dumps(k)}]: {short(v, width)}", style="green"))
+            for k in d.get("removed", []):
+                node.add(Text(f"- {field}[{json.dumps(k)}]", style="red"))
+            for k, ch in d.get("changed", {}).items():
+                node.add(_change(f"{field}[{json.dumps(k)}]", ch["from"], ch["to"], width))
+            if "appended" in d:
+                n = len(d["appended"])
+                node.add(Text(f"+ {field}: {n} appended {short(d['appended'], width)}", style="green"))
+    return root
+
+
+def _change(label: str, old: Any, new: Any, width: int) -> Text:
+    text = Text(f"~ {label}: ")
+    text.append(short(old, width), style="red")
+    text.append(" -> ")
+    text.append(short(new, width), style="green")
+    return text
