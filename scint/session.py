@@ -42,6 +42,7 @@ from scint.core.state import MapState
 from scint.core.view import ContextMapView
 from scint.dsl import Limits, Program, parse, quote
 from scint.errors import ConflictError, HistoryError, ScintError, StoreError
+from scint.llm import process as _llm_process
 
 __all__ = ["Diff", "LogEntry", "RerunReport", "Result", "Session", "load", "open"]
 
@@ -271,6 +272,10 @@ class Session:
         if not isinstance(actor, str) or not actor:
             raise ScintError("actor must be a non-empty string such as 'human' or 'llm:gpt-5-mini'")
         program = text if isinstance(text, Program) else parse(text, limits=self.limits)
+        if _llm_process.is_run_call(program):  # `<process>.run()`: each model step commits on its own (scint/llm)
+            ran = self._run_process(program, actor, scope=scope, self_path=self_path, dry_run=dry_run)
+            if ran is not None:
+                return ran
         program_id = uuid.uuid4().hex[:16]
         for attempt in range(MAX_ATTEMPTS):
             txn = _Txn(self)
@@ -644,6 +649,65 @@ class Session:
 
     def __repr__(self) -> str:
         return f"<scint.Session {self.url} branch={self.branch_name}>"
+
+    # -- LLM: ask, tool calls, process runs (scint/llm does the work) -----------------------------------------
+
+    @property
+    def llm(self) -> Any:
+        """The session's model provider (a `scint.llm.Provider`): by default an OpenAIProvider configured from
+        OPENAI_API_KEY, OPENAI_BASE_URL, SCINT_MODEL and SCINT_LLM_API, made on first use."""
+        provider = getattr(self, "_llm", None)
+        if provider is None:
+            from scint.llm.openai_provider import OpenAIProvider
+
+            provider = self._llm = OpenAIProvider.from_env()
+        return provider
+
+    @llm.setter
+    def llm(self, provider: Any) -> None:
+        self._llm = provider
+
+    def ask(self, text: str, *, provider: Any = None, dry_run: bool = False, max_retries: int = 3) -> Any:
+        """Ask the model to turn `text` into one program and run it; -> AskResult(.program, .result). Errors go
+        back to the model (at most `max_retries` times), then LLMError; a failed attempt changes nothing."""
+        from scint.llm.ask import ask
+
+        self._check_open()
+        return ask(self, text, provider or self.llm, dry_run=dry_run, max_retries=max_retries)
+
+    async def aask(self, text: str, *, provider: Any = None, dry_run: bool = False, max_retries: int = 3) -> Any:
+        """`ask` for asyncio: the model call does not block the event loop."""
+        from scint.llm.ask import aask
+
+        self._check_open()
+        return await aask(self, text, provider or self.llm, dry_run=dry_run, max_retries=max_retries)
+
+    def handle(self, tool_call: Any, *, actor: str | None = None) -> str:
+        """Run a model's `scint` tool call (Chat or Responses, function or custom) and return the tool output:
+        the results, or the error for the model to fix."""
+        from scint.llm.tools import handle
+
+        self._check_open()
+        return handle(self, tool_call, actor=actor)
+
+    def _run_process(
+        self, program: Program, actor: str, *, scope: str | None, self_path: str | None, dry_run: bool
+    ) -> Result | None:
+        head = self._guard(self._current)
+        if head is None:
+            return None
+        found = _llm_process.find_run(head.state, program, actor=actor, scope=scope, self_path=self_path)
+        if found is None:
+            return None
+        answer = None if dry_run else _llm_process.run_process(self, found[0], found[1], actor=actor)
+        return Result(
+            value=answer,
+            values=(answer,),
+            version=self.version,
+            events=(),
+            program_id=uuid.uuid4().hex[:16],
+            branch=self.branch_name,
+        )
 
 
 def _int(value: Any, name: str) -> int:

@@ -181,6 +181,8 @@ class Thread(Context):
 class Process(Context):
     """An agent working towards a goal: its tasks (t1, t2, ...), its transcript and its child processes."""
 
+    RUN_STATUSES = ("idle", "running", "done", "stopped", "failed")
+
     goal: str = ""
     model: str | None = None
     status: str = "idle"
@@ -211,6 +213,35 @@ class Process(Context):
     def spawn(self, name: str, goal: str, model: str | None = None) -> str:
         """Start a child Process called `name` that works towards `goal`; returns its path."""
         return self.create_child(name, "Process", goal=goal, model=model)
+
+    # -- the model's run (scint/llm/process.py drives it; these actions record it) ---------------------------
+
+    @action
+    def run(self, max_steps: int = 10) -> str | None:
+        """Let this process's model work its goal through Scint, at most `max_steps` model steps; returns its
+        answer (null if it stopped). A program of its own: each model step is its own commit."""
+        # The session runs a lone `<process>.run(...)` itself; anywhere else it cannot be one transaction.
+        raise ActionError(
+            f"{self.path}.run() must be the only statement of its program (each model step is its own commit); "
+            f"write `{self.path}.run(max_steps={max_steps})` on its own"
+        )
+
+    @action
+    def record(self, entry: dict[str, Any]) -> int:
+        """Append `entry` (one model step: its text, calls and their outputs) to the transcript; returns the
+        transcript's length. The runner records every step, so replay needs no model."""
+        self.transcript.append(entry)
+        return len(self.transcript)
+
+    @action
+    def set_status(self, status: str, answer: str | None = None) -> str:
+        """Set the run's status (idle, running, done, stopped, failed) and, when done, the answer."""
+        if status not in self.RUN_STATUSES:
+            raise BadArguments(f"status must be one of {', '.join(self.RUN_STATUSES)}, not {status!r}")
+        self.status = status
+        if answer is not None or status == "running":
+            self.answer = answer
+        return status
 
     @query
     def context(self, window: int = 20) -> dict[str, Any]:

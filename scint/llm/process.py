@@ -1,0 +1,317 @@
+"""Process.run: a process's model works its goal through Scint, one model step at a time.
+
+`research.lit.run(max_steps=10)` must be a program of its own: the session hands it here instead of to the
+interpreter, because each model step is its own commit. Each step: the model reads the instructions, its goal,
+the state of its subtree (within a token budget) and its transcript, and either calls the `scint` tool (the
+program runs atomically with actor `process:<path>`, scope = its subtree, `self` = its path) or answers in text
+(status `done`, the answer recorded, `run` returns it). The reply, its calls and their outputs are recorded in
+the process's transcript, so replaying the events reproduces the run without calling a model, and a later `run`
+continues from the transcript. At `max_steps` the status becomes `stopped` (not an exception).
+
+A process may run its children (`self.sub.run()` in its own program): they share the top run's provider and
+budget (`RunLimits`: depth, model steps, tokens the API reported). `arun_processes` runs several processes
+concurrently on one event loop: their model calls overlap, their commits are serialised.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from scint.contexts.builtin import Process, Thread
+from scint.contexts.types import copy_value
+from scint.dsl import Assign, Const, DictValue, ListValue, Program, quote
+from scint.errors import BadArguments, LimitExceeded, LLMError, PermissionDenied, ScintError
+from scint.llm.docs import PROCESS_INSTRUCTIONS, describe_state
+from scint.llm.loop import Conversation, adrive, assistant_message, drive, tool_message
+from scint.llm.provider import Message, Provider, Reply, ToolCall
+from scint.llm.tools import handle, tools
+
+if TYPE_CHECKING:
+    from scint.core.state import MapState
+    from scint.session import Session
+
+__all__ = ["RunLimits", "arun_process", "arun_processes", "find_run", "is_run_call", "run_process", "run_thread"]
+
+MAX_TEXT = 16_000  # characters of a reply or an output kept in the transcript
+MAX_STEPS_PER_RUN = 1_000
+
+
+@attrs.define
+class RunLimits:
+    """Bounds on one top-level run and every process it runs below it."""
+
+    max_depth: int = 4  # processes running processes, the top one included
+    max_steps: int = 200  # model steps in all
+    max_tokens: int | None = None  # tokens the API reported, in all
+    steps: int = 0
+    tokens: int = 0
+
+    def exhausted(self) -> str | None:
+        if self.steps >= self.max_steps:
+            return f"the run used its {self.max_steps} model steps"
+        if self.max_tokens is not None and self.tokens >= self.max_tokens:
+            return f"the run used its {self.max_tokens:,} tokens"
+        return None
+
+
+@attrs.frozen
+class _Active:
+    provider: Provider
+    limits: RunLimits
+    depth: int
+
+
+_ACTIVE: contextvars.ContextVar[_Active | None] = contextvars.ContextVar("scint_process_run", default=None)
+
+
+# -- finding `x.run(...)` in a program ----------------------------------------------------------------------------
+
+
+def is_run_call(program: Program) -> bool:
+    """Cheap syntactic test: one statement calling `<path>.run(...)`."""
+    if len(program.statements) != 1:
+        return False
+    stmt = program.statements[0]
+    call = stmt.call if type(stmt) is Assign else stmt
+    return len(call.path) >= 2 and call.path[-1] == "run"  # type: ignore[union-attr]
+
+
+def find_run(
+    state: MapState, program: Program, *, actor: str, scope: str | None, self_path: str | None
+) -> tuple[str, int] | None:
+    """(process path, max_steps) if `program` is `<process>.run(...)`, else None (the interpreter runs it)."""
+    if not is_run_call(program):
+        return None
+    stmt = program.statements[0]
+    call = stmt.call if type(stmt) is Assign else stmt
+    names = call.path  # type: ignore[union-attr]
+    if self_path is not None and names[0] == "self":
+        names = (*self_path.split("."), *names[1:])
+    path = ".".join(names[:-1])
+    if not isinstance(state.contexts.get(path), Process):
+        return None
+    spec = Process.__scint_specs__["run"]
+    args = [_constant(v, path) for v in call.args]  # type: ignore[union-attr]
+    kwargs = {k.name: _constant(k.value, path) for k in call.kwargs}  # type: ignore[union-attr]
+    bound = spec.bind(args, kwargs, where=path)
+    max_steps = bound["max_steps"]
+    if not 1 <= max_steps <= MAX_STEPS_PER_RUN:
+        raise BadArguments(f"{path}.run(): `max_steps` must be from 1 to {MAX_STEPS_PER_RUN}, not {max_steps}")
+    if scope is not None and not (path == scope or path.startswith(scope + ".")):
+        raise PermissionDenied(f"{actor} may only change contexts under `{scope}`; `{path}` is outside it (run)")
+    return path, max_steps
+
+
+def _constant(node: Any, path: str) -> Any:
+    t = type(node)
+    if t is Const:
+        return node.value
+    if t is ListValue:
+        return [_constant(v, path) for v in node.items]
+    if t is DictValue:
+        return {k: _constant(v, path) for k, v in node.items}
+    raise BadArguments(f"{path}.run() takes constant arguments; a program of its own has no $references")
+
+
+# -- running ------------------------------------------------------------------------------------------------------
+
+
+@contextmanager
+def _entered(provider: Provider | None, limits: RunLimits | None, default: Any) -> Iterator[_Active]:
+    outer = _ACTIVE.get()
+    if outer is None:
+        active = _Active(provider or default(), limits or RunLimits(), 1)
+    else:
+        active = _Active(provider or outer.provider, limits or outer.limits, outer.depth + 1)
+        if active.depth > active.limits.max_depth:
+            raise LimitExceeded(f"processes may run processes at most {active.limits.max_depth} deep")
+    token = _ACTIVE.set(active)
+    try:
+        yield active
+    finally:
+        _ACTIVE.reset(token)
+
+
+def run_process(
+    session: Session,
+    path: str,
+    max_steps: int = 10,
+    *,
+    provider: Provider | None = None,
+    limits: RunLimits | None = None,
+    actor: str = "human",
+) -> str | None:
+    """Run the process at `path` for at most `max_steps` model steps; returns its answer, or None if it stopped."""
+    with _entered(provider, limits, lambda: session.llm) as active:
+        model = _model_of(session, path, active.provider)
+        try:
+            return drive(_steps(session, path, max_steps, model, active, actor), model)
+        except ScintError as exc:
+            _failed(session, path, exc)
+            raise
+
+
+async def arun_process(
+    session: Session,
+    path: str,
+    max_steps: int = 10,
+    *,
+    provider: Provider | None = None,
+    limits: RunLimits | None = None,
+    actor: str = "human",
+) -> str | None:
+    """`run_process` on an event loop: model calls do not block it (children a step runs are run synchronously)."""
+    with _entered(provider, limits, lambda: session.llm) as active:
+        model = _model_of(session, path, active.provider)
+        try:
+            return await adrive(_steps(session, path, max_steps, model, active, actor), model)
+        except ScintError as exc:
+            _failed(session, path, exc)
+            raise
+
+
+async def arun_processes(
+    session: Session,
+    paths: list[str],
+    max_steps: int = 10,
+    *,
+    provider: Provider | None = None,
+    limits: RunLimits | None = None,
+    actor: str = "human",
+) -> list[str | None]:
+    """Run several processes concurrently (their model calls overlap; their commits are serialised, one program
+    at a time); returns their answers in order. They share `limits`."""
+    limits = limits or RunLimits()
+    provider = provider or (_ACTIVE.get().provider if _ACTIVE.get() else session.llm)  # type: ignore[union-attr]
+    runs = [arun_process(session, p, max_steps, provider=provider, limits=limits, actor=actor) for p in paths]
+    return list(await asyncio.gather(*runs))
+
+
+def run_thread(session: Session, path: str, max_steps: int = 10, **kwargs: Any) -> dict[str, str | None]:
+    """Run every child process of the thread (or process) at `path` concurrently; returns {path: answer}."""
+    view = session.view(path=path)
+    if view.type_of(path) not in (Thread.__scint_type__, Process.__scint_type__):
+        raise BadArguments(f"`{path}` is a {view.type_of(path)}; run_thread needs a Thread or a Process")
+    children = [p for p in view.paths() if p.rpartition(".")[0] == path and view.type_of(p) == "Process"]
+    answers = asyncio.run(arun_processes(session, children, max_steps, **kwargs))
+    return dict(zip(children, answers, strict=True))
+
+
+def _model_of(session: Session, path: str, provider: Provider) -> Provider:
+    wanted = session.view(path=path).get(path).get("model")
+    with_model = getattr(provider, "with_model", None)
+    if wanted and wanted != provider.model and with_model is not None:
+        return with_model(wanted)
+    return provider
+
+
+def _steps(
+    session: Session, path: str, max_steps: int, provider: Provider, active: _Active, actor: str
+) -> Conversation:
+    me = f"process:{path}"
+    _record(session, path, me, status="running", request={"run": path, "max_steps": max_steps, "by": actor})
+    for step in range(1, max_steps + 1):
+        reason = active.limits.exhausted()
+        if reason is not None:
+            _record(session, path, me, entry={"stopped": reason}, status="stopped")
+            return None
+        state = session.view(path=path).get(path)
+        messages = _messages(session, path, state)
+        reply: Reply = yield messages, tools(session, provider.tool_kind, provider.api, scope=path, self_path=path)
+        active.limits.steps += 1
+        active.limits.tokens += reply.usage.total
+        entry: dict[str, Any] = {"text": _clip(reply.text), "tokens": reply.usage.total, "model": reply.model}
+        if not reply.tool_calls:
+            _record(session, path, me, entry=entry, status="done", answer=reply.text or "")
+            return reply.text or ""
+        calls, outputs = [], []
+        for call in reply.tool_calls:
+            request = {"process": path, "step": step, "model": reply.model or provider.model, "call": call.id}
+            outputs.append(_clip(handle(session, call, actor=me, scope=path, self_path=path, request=request)))
+            calls.append(call.as_dict())
+        entry.update(calls=calls, outputs=outputs)
+        _record(session, path, me, entry=entry)
+    _record(session, path, me, entry={"stopped": f"max_steps={max_steps} reached"}, status="stopped")
+    return None
+
+
+def _messages(session: Session, path: str, state: dict[str, Any]) -> list[Message]:
+    system = PROCESS_INSTRUCTIONS.format(path=path) + "\n\n" + describe_state(session, path)
+    messages: list[Message] = [
+        {"role": "system", "content": system},
+        {"role": "user", "content": f"Your goal: {state.get('goal') or '(none given)'}"},
+    ]
+    for entry in state.get("transcript", []):
+        if "calls" in entry:
+            calls = [ToolCall(**c) for c in entry["calls"]]
+            messages.append({"role": "assistant", "content": entry.get("text"), "tool_calls": entry["calls"]})
+            messages += [tool_message(c, out) for c, out in zip(calls, entry.get("outputs", []), strict=False)]
+        elif "text" in entry:
+            messages.append(assistant_message(Reply(text=entry.get("text"))))
+    if messages[-1]["role"] == "assistant" and "tool_calls" not in messages[-1]:
+        messages.append({"role": "user", "content": "You are run again: continue towards the goal, or answer."})
+    elif messages[-1]["role"] == "tool" and state.get("status") == "stopped":
+        messages.append({"role": "user", "content": "You were stopped and are run again: continue."})
+    return messages
+
+
+def _record(
+    session: Session,
+    path: str,
+    actor: str,
+    *,
+    entry: dict[str, Any] | None = None,
+    status: str | None = None,
+    answer: str | None = None,
+    request: Any = None,
+) -> None:
+    """Record a transcript entry and/or a status change on the process, as one program."""
+    statements = []
+    if entry is not None:
+        statements.append(f"{path}.record(entry={literal(copy_value(entry))})")
+    if status is not None:
+        statements.append(f"{path}.set_status(status={literal(status)}, answer={literal(answer)})")
+    try:
+        session.run("\n".join(statements), actor=actor, request=request)
+    except ScintError as exc:
+        raise LLMError(f"could not record the run of {path}: {exc}") from exc
+
+
+def _failed(session: Session, path: str, exc: ScintError) -> None:
+    """The run broke (the model service failed, or recording did): say so on the process, if it still exists."""
+    try:
+        if path in session.view():
+            _record(session, path, f"process:{path}", entry={"error": _clip(str(exc))}, status="failed")
+    except ScintError:
+        pass  # the original error is the one to report
+
+
+def literal(value: Any) -> str:
+    """A JSON-like value as Scint source."""
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, str):
+        return quote(value)
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(literal(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{quote(k)}: {literal(v)}" for k, v in value.items()) + "}"
+    raise TypeError(f"not a JSON-like value: {type(value).__name__}")
+
+
+def _clip(text: str | None) -> str | None:
+    if text is None or len(text) <= MAX_TEXT:
+        return text
+    return text[: MAX_TEXT - 40] + f"... ({len(text):,} characters in all)"

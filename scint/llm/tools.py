@@ -1,0 +1,159 @@
+"""Tool definitions for both OpenAI API shapes, and running a model's tool call against a session.
+
+`tools(session, kind, api)` returns one tool named `scint`: a function tool whose single `program` parameter is
+described by the cheat sheet, or a custom tool whose grammar is Scint's, specialised to what the session may
+call now. `handle(session, tool_call)` runs a call of either kind from either API (SDK objects, their dicts,
+or `ToolCall`) and returns the text the model reads next: the results, or the error to fix.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import TYPE_CHECKING, Any
+
+from scint.errors import LLMError, ScintError
+from scint.llm.docs import cheat
+from scint.llm.grammar import specialise, targets
+from scint.llm.provider import TOOL_NAME, ToolCall
+
+if TYPE_CHECKING:
+    from scint.session import Result, Session
+
+__all__ = ["default_api", "format_error", "format_result", "handle", "program_grammar", "to_tool_call", "tools"]
+
+MAX_OUTPUT_CHARS = 8_000
+PROGRAM_PARAM = "A Scint program: one or more statements, newline- or ;-separated."
+
+
+def default_api() -> str:
+    """`SCINT_LLM_API` ("chat", the default, or "responses")."""
+    api = os.environ.get("SCINT_LLM_API", "chat").strip().lower() or "chat"
+    if api not in ("chat", "responses"):
+        raise LLMError(f'SCINT_LLM_API must be "chat" or "responses", not {api!r}')
+    return api
+
+
+def program_grammar(session: Session, *, scope: str | None = None, self_path: str | None = None) -> str:
+    """`grammar/scint.lark` specialised to the contexts, actions and parameter names the session may use now."""
+    head = session._guard(session._current)
+    contexts = head.state.contexts if head is not None else {}
+    b = session._builtins
+    return specialise(targets(contexts, b.functions, b.history, scope=scope, self_path=self_path))
+
+
+def tools(
+    session: Session,
+    kind: str = "function",
+    api: str | None = None,
+    *,
+    scope: str | None = None,
+    self_path: str | None = None,
+) -> list[dict[str, Any]]:
+    """The `scint` tool in the shape of `api` ("chat" or "responses"; default `SCINT_LLM_API`).
+
+    kind="function": one `program` string parameter, described by the cheat sheet. kind="custom": a grammar
+    tool whose Lark grammar admits only calls to existing contexts' actions with their parameter names (build
+    it again after a program creates contexts). `scope` and `self_path` specialise it for a process."""
+    api = default_api() if api is None else api
+    if api not in ("chat", "responses"):
+        raise LLMError(f'api must be "chat" or "responses", not {api!r}')
+    description = cheat(session)
+    if kind == "function":
+        params = {
+            "type": "object",
+            "properties": {"program": {"type": "string", "description": PROGRAM_PARAM}},
+            "required": ["program"],
+            "additionalProperties": False,
+        }
+        fn = {"name": TOOL_NAME, "description": description, "parameters": params, "strict": True}
+        return [{"type": "function", "function": fn}] if api == "chat" else [{"type": "function", **fn}]
+    if kind == "custom":
+        grammar = program_grammar(session, scope=scope, self_path=self_path)
+        if api == "chat":
+            fmt = {"type": "grammar", "grammar": {"syntax": "lark", "definition": grammar}}
+            return [{"type": "custom", "custom": {"name": TOOL_NAME, "description": description, "format": fmt}}]
+        fmt = {"type": "grammar", "syntax": "lark", "definition": grammar}
+        return [{"type": "custom", "name": TOOL_NAME, "description": description, "format": fmt}]
+    raise LLMError(f'kind must be "function" or "custom", not {kind!r}')
+
+
+def to_tool_call(call: Any) -> ToolCall:
+    """A tool call in any shape (Chat or Responses, function or custom; SDK object or dict) as a ToolCall."""
+    if isinstance(call, ToolCall):
+        return call
+    if hasattr(call, "model_dump"):
+        call = call.model_dump()
+    if not isinstance(call, dict):
+        raise LLMError(f"not a tool call: {type(call).__name__}")
+    kind = call.get("type")
+    if kind == "function" and isinstance(call.get("function"), dict):  # Chat
+        fn = call["function"]
+        return ToolCall(str(call.get("id", "")), str(fn.get("name", "")), "function", fn.get("arguments") or "")
+    if kind == "custom" and isinstance(call.get("custom"), dict):  # Chat
+        c = call["custom"]
+        return ToolCall(str(call.get("id", "")), str(c.get("name", "")), "custom", c.get("input") or "")
+    if kind == "function_call":  # Responses
+        cid = call.get("call_id") or call.get("id") or ""
+        return ToolCall(str(cid), str(call.get("name", "")), "function", call.get("arguments") or "")
+    if kind == "custom_tool_call":  # Responses
+        cid = call.get("call_id") or call.get("id") or ""
+        return ToolCall(str(cid), str(call.get("name", "")), "custom", call.get("input") or "")
+    if {"id", "kind", "input"} <= call.keys():  # ToolCall.as_dict()
+        return ToolCall(str(call["id"]), str(call.get("name", TOOL_NAME)), str(call["kind"]), str(call["input"]))
+    raise LLMError(f"not a tool call this version understands: type {kind!r}")
+
+
+def call_problem(call: ToolCall) -> str | None:
+    """Why a tool call cannot be run (written for the model), or None."""
+    if call.name != TOOL_NAME:
+        return f"error: there is no tool `{call.name}`; call `{TOOL_NAME}` with a Scint program"
+    if call.program is None:
+        return (
+            f'error: the `{TOOL_NAME}` tool takes JSON arguments {{"program": "<Scint program>"}}; '
+            f"got {call.input[:200]!r}"
+        )
+    return None
+
+
+def handle(
+    session: Session,
+    tool_call: Any,
+    *,
+    actor: str | None = None,
+    scope: str | None = None,
+    self_path: str | None = None,
+    request: Any = None,
+) -> str:
+    """Run a tool call's program atomically and return the text for the model: results or an error to fix.
+
+    The actor defaults to `llm:<model>` of the session's provider (or `SCINT_MODEL`)."""
+    call = to_tool_call(tool_call)
+    problem = call_problem(call)
+    if problem is not None:
+        return problem
+    if actor is None:
+        provider = getattr(session, "_llm", None)
+        actor = f"llm:{provider.model if provider is not None else os.environ.get('SCINT_MODEL', 'gpt-5-mini')}"
+    if request is None:
+        request = {"tool_call": call.id}
+    try:
+        result = session.run(call.program or "", actor=actor, request=request, scope=scope, self_path=self_path)
+    except ScintError as exc:
+        return format_error(exc)
+    return format_result(result)
+
+
+def format_result(result: Result) -> str:
+    """A program's results for the model: the branch version and each statement's value, as JSON."""
+    values = list(result.values)
+    body = json.dumps(values[0] if len(values) == 1 else values, ensure_ascii=False, separators=(",", ":"))
+    if len(body) > MAX_OUTPUT_CHARS:
+        body = body[: MAX_OUTPUT_CHARS - 40] + f"... ({len(body):,} characters in all)"
+    changed = f"committed, version {result.version}" if result.events else f"version {result.version}"
+    return f"ok ({changed}): {body}"
+
+
+def format_error(exc: ScintError) -> str:
+    """An error for the model: its class and Scint's own message, and that nothing was changed."""
+    return f"error: {type(exc).__name__}: {exc}\nNothing was changed; fix the program and call the tool again."
