@@ -426,11 +426,20 @@ class Session:
             )
         return out
 
-    def diff_dict(self, a: Any, b: Any) -> dict[str, Any]:
-        return self.diff(a, b).as_dict()
+    def diff_dict(self, a: Any, b: Any, it: Interpreter | None = None) -> dict[str, Any]:
+        return self._diff(a, b, it).as_dict()
 
-    def at_dict(self, version: int, path: str | None) -> dict[str, Any]:
-        view = self.view(path=path, at=version)
+    def at_dict(self, version: int, path: str | None, it: Interpreter | None = None) -> dict[str, Any]:
+        view = self._view_of(it.head.branch if it is not None else self.branch_name, _int(version, "version"), it)
+        if path is not None:
+            view = ContextMapView(
+                {p: (view.type_of(p), view.get(p)) for p in view.paths() if p == path or p.startswith(path + ".")},
+                path=path,
+                version=view.version,
+                branch=view.branch,
+            )
+            if not len(view):
+                raise HistoryError(f"there was no context `{path}` at version {version}")
         return {p: {"type": view.type_of(p), "state": view.get(p)} for p in view.paths()}
 
     # -- history: the Python API ------------------------------------------------------------------------------
@@ -455,17 +464,45 @@ class Session:
         """What changed from `a` to `b`: each a branch name ("what-if"), a version of this branch (12) or
         "branch@version"."""
         self._check_open()
+        return self._diff(a, b, None)
+
+    def _diff(self, a: Any, b: Any, it: Interpreter | None) -> Diff:
+        here = it.head.branch if it is not None else self.branch_name
         views = []
         for ref in (a, b):
             name, version = _parse_ref(ref)
-            views.append(self._view_of(name or self.branch_name, version))
+            views.append(self._view_of(name or here, version, it))
         d = diff_views(views[0], views[1])
         return Diff(a=f"{views[0].branch}@{views[0].version}", b=f"{views[1].branch}@{views[1].version}", **d)
 
-    def _view_of(self, name: str, version: int | None) -> ContextMapView:
-        if name == self.branch_name:
+    def _view_of(self, name: str, version: int | None, it: Interpreter | None = None) -> ContextMapView:
+        """Branch `name` at `version` (default: its head); inside a program, its branch as the program sees it."""
+        if it is not None and name == it.head.branch:
+            head = it.head
+            current = head.scint_version if head.version > 0 else 0
+            if version is None or version == current:
+                return ContextMapView.of(head.state, path=None, version=current, branch=name)
+            if not 0 <= version <= current:
+                raise HistoryError(f"version {version} does not exist: {name} is at version {current}")
+            if version == 0:
+                return ContextMapView.of(MapState(), path=None, version=0, branch=name)
+            old = self._guard(lambda: load_map(self.app, name, version))
+            if old is None or old.scint_version != version:
+                raise HistoryError(f"version {version} of {name} is not recorded yet")
+            return ContextMapView.of(old.state, path=None, version=version, branch=name)
+        if name == self.branch_name and it is None:
             return self.view(at=version)
-        other = Session(self.url, branch=name, limits=self.limits, _app=self.app)
+        index = self._guard(self._load_index)
+        if name != "main" and (index is None or name not in index.branches):
+            txn = getattr(it, "txn", None)
+            pending = txn.find(branch_id(name)) if txn is not None else None
+            if pending is None:
+                raise HistoryError(f"there is no branch `{name}`")
+        other = Session(self.url, branch=name, limits=self.limits, _app=self.app) if name != "main" else None
+        if other is None:
+            other = Session.__new__(Session)
+            other.__dict__.update(self.__dict__)
+            other._head, other.branch_name = None, "main"
         return other.view(at=version)
 
     def replay(self, to: int | None = None) -> ContextMapView:
@@ -595,7 +632,7 @@ class Session:
         base = started.base_version
         top = None if upto is None else upto - base + 1
         page = 256
-        while True:
+        while top is None or top >= 2:
             events = self._guard(lambda top=top: list(self.app.events.get(agg_id, lte=top, desc=True, limit=page)))
             for event in events:
                 if event.originator_version > 1:
@@ -604,7 +641,7 @@ class Session:
                 break
             top = events[-1].originator_version - 1
         if started.base_branch is not None:
-            yield from self._events_newest_first(started.base_branch, base)
+            yield from self._events_newest_first(started.base_branch, base if upto is None else min(upto, base))
 
     def _entry(self, group: list[tuple[int, Any]]) -> LogEntry:
         version, newest = group[0]

@@ -25,9 +25,9 @@ class HistoryAccess(Protocol):
 
     def branches_list(self, it: Interpreter | None = None) -> list[dict[str, Any]]: ...
 
-    def diff_dict(self, a: Any, b: Any) -> dict[str, Any]: ...
+    def diff_dict(self, a: Any, b: Any, it: Interpreter | None = None) -> dict[str, Any]: ...
 
-    def at_dict(self, version: int, path: str | None) -> dict[str, Any]: ...
+    def at_dict(self, version: int, path: str | None, it: Interpreter | None = None) -> dict[str, Any]: ...
 
 
 def _specs(*fns: Callable[..., Any], kinds: dict[str, str]) -> dict[str, Spec]:
@@ -82,11 +82,11 @@ def make_builtins(history: HistoryAccess) -> Builtins:
 
     def diff(it: Interpreter, a: str | int, b: str | int) -> dict[str, Any]:
         """What changed from `a` to `b` (a branch, a version of this branch, or "branch@version")."""
-        return history.diff_dict(a, b)
+        return history.diff_dict(a, b, it)
 
     def at(it: Interpreter, version: int, path: str | None = None) -> dict[str, Any]:
         """The state as of `version` (only the contexts under `path`, if given)."""
-        return history.at_dict(version, path)
+        return history.at_dict(version, path, it)
 
     kinds = {"create_context": "action", "drop_context": "action", "branch": "action", "checkout": "action"}
     functions = _specs(create_context, drop_context, contexts, help, kinds=kinds)

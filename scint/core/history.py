@@ -131,8 +131,11 @@ def lineage_events(app: Application, name: str, upto: int | None = None) -> Iter
     if started is None:
         return
     if started.base_branch is not None:
-        yield from lineage_events(app, started.base_branch, started.base_version)
+        base_upto = started.base_version if upto is None else min(upto, started.base_version)
+        yield from lineage_events(app, started.base_branch, base_upto)
     lte = None if upto is None else upto - started.base_version + 1
+    if lte is not None and lte < 2:
+        return
     for event in _events(app, branch_id(name), gt=1, lte=lte):
         yield started.base_version + event.originator_version - 1, event
 
@@ -154,9 +157,12 @@ def fast_lineage(app: Application, name: str, upto: int | None = None) -> Iterat
     if started is None:
         return
     if started.base_branch is not None:
-        yield from fast_lineage(app, started.base_branch, started.base_version)
+        base_upto = started.base_version if upto is None else min(upto, started.base_version)
+        yield from fast_lineage(app, started.base_branch, base_upto)
     base = started.base_version
     lte = None if upto is None else upto - base + 1
+    if lte is not None and lte < 2:
+        return
     agg_id = branch_id(name)
     gt = 1
     page = 10_000
