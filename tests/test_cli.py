@@ -1,0 +1,282 @@
+"""The `scint` command, run as a subprocess against a fresh store in tmp_path."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import attrs
+import pytest
+
+from scint.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+QUICKSTART = REPO / "examples" / "quickstart.scint"
+SCRIPT = Path(sys.executable).with_name("scint")
+
+
+def _command() -> list[str]:
+    return [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "scint.cli"]
+
+
+class Cli:
+    """Runs `scint --store <store> ...` with cwd = tmp_path: as a subprocess, or (faster, for the many tests of
+    plain behaviour) in this process through the same `main` the console script calls."""
+
+    def __init__(self, cwd: Path, store: str | None, subprocess: bool = True) -> None:
+        self.cwd = cwd
+        self.store = store
+        self.subprocess = subprocess
+
+    def __call__(self, *args: str, input: str | None = None, ok: bool = True, env: dict | None = None) -> Proc:
+        argv = [*(["--store", self.store] if self.store else []), *args]
+        run = self._subprocess if self.subprocess else self._inprocess
+        proc = run(argv, input, {"NO_COLOR": "1", "COLUMNS": "200", **(env or {})})
+        assert "Traceback" not in proc.stderr, proc.stderr
+        if ok:
+            assert proc.returncode == 0, f"exit {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+        return proc
+
+    def _subprocess(self, argv: list[str], input: str | None, env: dict) -> Proc:
+        full_env = {k: v for k, v in os.environ.items() if k not in ("SCINT_STORE", "SCINT_DEBUG")}
+        full_env.update(env)
+        p = subprocess.run(
+            [*_command(), *argv], input=input, capture_output=True, text=True, cwd=self.cwd, env=full_env, timeout=60
+        )
+        return Proc(p.returncode, p.stdout, p.stderr)
+
+    def _inprocess(self, argv: list[str], input: str | None, env: dict) -> Proc:
+        stdout, stderr = io.StringIO(), io.StringIO()
+        saved_env, saved_cwd, saved_stdin = dict(os.environ), os.getcwd(), sys.stdin
+        os.environ.pop("SCINT_STORE", None)
+        os.environ.update(env)
+        os.chdir(self.cwd)
+        sys.stdin = io.StringIO(input or "")
+        code: object = 0
+        try:
+            with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+                main(argv)
+        except SystemExit as exc:
+            code = exc.code
+        finally:
+            sys.stdin = saved_stdin
+            os.chdir(saved_cwd)
+            os.environ.clear()
+            os.environ.update(saved_env)
+        return Proc(code if isinstance(code, int) else (0 if code is None else 1), stdout.getvalue(), stderr.getvalue())
+
+    def json(self, *args: str) -> object:
+        return json.loads(self(*args, "--json").stdout)
+
+
+@attrs.frozen
+class Proc:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> Cli:
+    return Cli(tmp_path, f"lmdb:///{tmp_path}/store", subprocess=False)
+
+
+@pytest.fixture
+def sub(tmp_path: Path) -> Cli:
+    return Cli(tmp_path, f"lmdb:///{tmp_path}/store", subprocess=True)
+
+
+@pytest.fixture
+def started(cli: Cli) -> Cli:
+    cli("run", str(QUICKSTART))
+    return cli
+
+
+def test_run_prints_each_statement_and_the_version(sub: Cli) -> None:
+    proc = sub("run", str(QUICKSTART))
+    out = proc.stdout
+    assert 'create_context("notes", type="Container")' in out
+    assert '"research.lit.t1"' in out  # the value of the add_task statement
+    assert '["a", "b", "copy", "eggs", "milk"]' in out
+    assert out.rstrip().splitlines()[-1] == "main @ 12: 12 events recorded"
+
+
+def test_run_from_stdin_and_json_output(cli: Cli) -> None:
+    data = json.loads(cli("run", "-", "--json", input='create_context("n"); n.put(key="k", value=[1, 2]); n.keys()').stdout)
+    assert data == {"values": ["n", None, ["k"]], "branch": "main", "version": 2}
+
+
+def test_syntax_error_prints_the_caret_to_stderr_and_writes_nothing(sub: Cli, tmp_path: Path) -> None:
+    started = Cli(sub.cwd, sub.store, subprocess=False)
+    started("run", str(QUICKSTART))
+    bad = tmp_path / "bad.scint"
+    bad.write_text('notes.put(key="x", value=1)\nnotes.put(key="y" value=2)\n')
+    proc = sub("run", str(bad), ok=False)
+    assert proc.returncode != 0
+    assert proc.stdout == ""
+    lines = proc.stderr.splitlines()
+    assert lines[0].startswith(f"error: {bad}: line 2, column 19:")
+    assert lines[-2].strip() == 'notes.put(key="y" value=2)'
+    assert lines[-1].index("^") == lines[-2].index("value")
+    assert started.json("log")[0]["version"] == 12
+    assert "x" not in started.json("show", "notes")["notes"]["state"]["data"]
+
+
+def test_a_failing_statement_writes_nothing(started: Cli) -> None:
+    before = started("show", "--json").stdout
+    proc = started("run", "-", input='notes.put(key="new", value=1)\nnotes.get(key="missing")\n', ok=False)
+    assert proc.returncode == 1
+    assert proc.stderr.startswith('error: statement 2 `notes.get(key="missing")`')
+    assert started("show", "--json").stdout == before
+    assert len(started.json("log")) == 1
+
+
+def test_dry_run_records_nothing(started: Cli) -> None:
+    proc = started("run", "-", "--dry-run", input='notes.put(key="new", value=1); notes.keys()')
+    assert "dry run, nothing recorded" in proc.stdout
+    assert "new" in proc.stdout
+    assert "new" not in started("show", "notes", "--json").stdout
+
+
+def test_log_shows_the_history(started: Cli) -> None:
+    started("run", "-", input='notes.put(key="eggs", value=6)')
+    proc = started("log")
+    assert "main @ 13" in proc.stdout
+    assert 'notes.put(key="eggs", value=6)' in proc.stdout
+    entries = started.json("log")
+    assert [e["version"] for e in entries] == [13, 12]
+    assert entries[0]["actor"] == "human" and entries[0]["events"] == 1
+    assert len(started.json("log", "--limit", "1")) == 1
+
+
+def test_show_as_a_tree_at_a_version_and_as_json(started: Cli) -> None:
+    tree = started("show").stdout
+    assert "notes (Container)" in tree and "lit (Process)" in tree and "t1 (Task)" in tree
+    assert started("show", "research.lit").stdout.count("(Task)") == 1
+    old = started.json("show", "--at", "3")
+    assert sorted(old) == ["composer", "notes", "research"]
+    assert old["notes"]["state"]["data"] == {}
+    proc = started("show", "nope", ok=False)
+    assert proc.returncode == 1 and "did you mean" not in proc.stdout and "nope" in proc.stderr
+
+
+def test_branch_checkout_branches_and_diff(started: Cli) -> None:
+    assert "created branch what-if from main@12" in started("branch", "what-if").stdout
+    assert started("diff", "main", "what-if").returncode == 0  # no differences: still 0
+    assert "no differences" in started("diff", "main", "what-if").stdout
+    assert "on branch what-if at version 12" in started("checkout", "what-if").stdout
+    started("run", "-", input='notes.put(key="cheese", value=1); drop_context("research.lit")')
+    branches = {b["name"]: b for b in started.json("branches")}
+    assert branches["what-if"]["current"] and branches["what-if"]["version"] == 14
+    assert branches["main"]["version"] == 12
+    assert "*" in started("branches").stdout
+    proc = started("diff", "main", "what-if")
+    assert proc.returncode == 0
+    assert '+ data["cheese"]: 1' in proc.stdout and "- research.lit (Process)" in proc.stdout
+    d = started.json("diff", "main", "what-if")
+    assert d["changed"]["notes"]["data"]["added"] == {"cheese": 1}
+    assert started.json("diff", "12", "13")["changed"]  # versions of the current branch
+    started("branch", "early", "--at", "3")
+    assert {b["name"]: b["version"] for b in started.json("branches")}["early"] == 3
+
+
+def test_global_branch_option_and_bad_branch(started: Cli) -> None:
+    started("branch", "other")
+    started("--branch", "other", "run", "-", input='notes.put(key="o", value=1)')
+    assert "o" not in started.json("show", "notes")["notes"]["state"]["data"]  # main is still current
+    assert "o" in started.json("--branch", "other", "show", "notes")["notes"]["state"]["data"]
+    proc = started("--branch", "nope", "log", ok=False)
+    assert proc.returncode == 1 and "no branch `nope`" in proc.stderr
+
+
+def test_replay_rebuilds_a_version(started: Cli) -> None:
+    assert started("replay", "--to", "3", "--json").stdout == started("show", "--at", "3", "--json").stdout
+    assert "notes (Container)" in started("replay").stdout
+    proc = started("replay", "--to", "99", ok=False)
+    assert proc.returncode == 1 and "99" in proc.stderr
+
+
+def test_export_and_import(started: Cli, tmp_path: Path) -> None:
+    file = tmp_path / "run.jsonl"
+    assert "exported 12 events of main@12" in started("export", str(file)).stdout
+    other = Cli(tmp_path, f"sqlite:///{tmp_path}/other.db", subprocess=False)
+    assert "imported branch main at version 12" in other("import", str(file)).stdout
+    assert other("show", "--json").stdout == started("show", "--json").stdout
+    proc = other("import", str(file), ok=False)  # the branch exists: refused, nothing changes
+    assert proc.returncode == 1 and "already has a branch" in proc.stderr
+    lines = file.read_text().splitlines()
+    lines[2] = lines[2].replace('"research"', '"rezearch"')
+    file.write_text("\n".join(lines) + "\n")
+    third = Cli(tmp_path, f"lmdb:///{tmp_path}/third", subprocess=False)
+    proc = third("import", str(file), ok=False)
+    assert proc.returncode == 1 and proc.stderr.startswith("error:")
+    assert third.json("log") == []
+
+
+def test_fresh_runs_again_on_a_new_branch_without_deleting_anything(tmp_path: Path) -> None:
+    cli = Cli(tmp_path, None, subprocess=False)  # the default store, ./.scint
+    first = cli("run", "--fresh", str(QUICKSTART), "--log")
+    assert "main @ 12: 12 events recorded" in first.stdout
+    assert (tmp_path / ".scint").is_dir()
+    second = cli("run", "--fresh", str(QUICKSTART))
+    assert "quickstart @ 12: 12 events recorded" in second.stdout
+    assert "new branch quickstart" in second.stderr
+    cli("run", "--fresh", str(QUICKSTART))
+    branches = {b["name"]: b for b in cli.json("branches")}
+    assert sorted(branches) == ["main", "quickstart", "quickstart-2"]
+    assert branches["quickstart-2"]["current"] and branches["main"]["version"] == 12
+    assert [e["version"] for e in cli.json("log")] == [12]
+    # A program that fails on an empty state creates no branch.
+    proc = cli("run", "--fresh", "-", input='notes.put(key="x", value=1)', ok=False)
+    assert proc.returncode == 1
+    assert len(cli.json("branches")) == 3
+    # Without --fresh, running the quickstart again is a ConflictError, reported, not hidden.
+    proc = cli("run", str(QUICKSTART), ok=False)
+    assert proc.returncode == 1 and "already" in proc.stderr
+
+
+def test_store_from_the_environment(tmp_path: Path) -> None:
+    cli = Cli(tmp_path, None, subprocess=False)
+    env = {"SCINT_STORE": f"sqlite:///{tmp_path}/env.db"}
+    cli("run", "-", input='create_context("n")', env=env)
+    assert (tmp_path / "env.db").exists() and not (tmp_path / ".scint").exists()
+    assert "n (Container)" in cli("show", env=env).stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--store", "nowhere", "log"], "is not a store URL"),
+        (["--store", "ftp://x/y", "log"], "unknown store scheme"),
+        (["run", "missing.scint"], "cannot read missing.scint"),
+        (["show", "--at", "5"], "version 5 does not exist"),
+        (["checkout", "bad name"], "branch name"),
+    ],
+)
+def test_errors_go_to_stderr_without_a_traceback(tmp_path: Path, args: list[str], message: str) -> None:
+    cli = Cli(tmp_path, None if args[0] == "--store" else f"lmdb:///{tmp_path}/s", subprocess=args[0] == "run")
+    proc = cli(*args, ok=False)
+    assert proc.returncode == 1
+    assert proc.stdout == ""
+    assert proc.stderr.startswith("error: ") and message in proc.stderr
+
+
+def test_fmt_prints_canonical_form(tmp_path: Path) -> None:
+    cli = Cli(tmp_path, None, subprocess=False)
+    assert cli("fmt", "-", input="notes.put( key='a',value = [1,2,] )").stdout == 'notes.put(key="a", value=[1, 2])\n'
+    proc = cli("fmt", "-", input="notes.put(", ok=False)
+    assert proc.returncode == 1 and "^" in proc.stderr and "<stdin>" in proc.stderr
+
+
+def test_help_and_version(tmp_path: Path) -> None:
+    cli = Cli(tmp_path, None)
+    out = cli("--help").stdout
+    for command in ("run", "repl", "log", "show", "branch", "checkout", "branches", "diff", "replay", "ask", "export"):
+        assert f"  {command} " in out
+    assert cli("--version").stdout.startswith("scint ")
+    assert not (tmp_path / ".scint").exists()  # neither opened a store
