@@ -107,7 +107,8 @@ def test_run_prints_each_statement_and_the_version(sub: Cli) -> None:
 
 
 def test_run_from_stdin_and_json_output(cli: Cli) -> None:
-    data = json.loads(cli("run", "-", "--json", input='create_context("n"); n.put(key="k", value=[1, 2]); n.keys()').stdout)
+    program = 'create_context("n"); n.put(key="k", value=[1, 2]); n.keys()'
+    data = json.loads(cli("run", "-", "--json", input=program).stdout)
     assert data == {"values": ["n", None, ["k"]], "branch": "main", "version": 2}
 
 
