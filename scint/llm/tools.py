@@ -12,6 +12,9 @@ import json
 import os
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
+from scint.dsl import Assign, Program, format_program, parse
 from scint.errors import LLMError, ScintError
 from scint.llm.docs import cheat
 from scint.llm.grammar import specialise, targets
@@ -138,10 +141,26 @@ def handle(
     if request is None:
         request = {"tool_call": call.id}
     try:
-        result = session.run(call.program or "", actor=actor, request=request, scope=scope, self_path=self_path)
+        program: str | Program = call.program or ""
+        if self_path is not None:
+            program = absolute(parse(program, limits=session.limits), self_path)
+        result = session.run(program, actor=actor, request=request, scope=scope, self_path=self_path)
     except ScintError as exc:
         return format_error(exc)
     return format_result(result)
+
+
+def absolute(program: Program, self_path: str) -> Program:
+    """`program` with `self` spelled out as `self_path`, so the log (and a rerun) reads without a `self`."""
+    prefix = tuple(self_path.split("."))
+    statements = []
+    for stmt in program.statements:
+        call = stmt.call if type(stmt) is Assign else stmt
+        if call.path[0] == "self":  # type: ignore[union-attr]
+            call = attrs.evolve(call, path=(*prefix, *call.path[1:]))  # type: ignore[union-attr]
+            stmt = attrs.evolve(stmt, call=call) if type(stmt) is Assign else call
+        statements.append(stmt)
+    return parse(format_program(attrs.evolve(program, statements=tuple(statements))))
 
 
 def format_result(result: Result) -> str:
