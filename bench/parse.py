@@ -8,6 +8,18 @@ Measures one-line commands and a 100-statement program through:
 
 Each figure is the best of several rounds (the machine is noisy); ratios are against ast.parse in the same run.
 Run: python bench/parse.py [--rounds N]
+
+Recorded 2026-11, CPython 3.11.7 on x86_64 (2 vCPUs shared with other jobs, load ~4; best of 7-9 rounds):
+
+                          one-line command (65 chars)      100-statement program (5,989 chars)
+  scint.parse             23.9 us   0.63-0.64x ast.parse   2.40-2.48 ms   0.59-0.82x ast.parse
+  lark (tree)             82-86 us  0.18x                  8.3-11.5 ms    0.17-0.21x
+  ast.parse               15.1-15.3 us  1.00x              1.47-2.04 ms   1.00x
+  json.loads (tool call)  3.4 us    4.5x                   0.21-0.31 ms   6.6-7.6x
+
+(ast.parse on the program varies most between runs, hence the range; on a quiet run 0.59-0.63x.) Before the
+driver rewrite (integer tables, children of inlined rules left in place on the value stack, unit reductions
+folded into the table, nodes made through slot descriptors) scint.parse was 0.46-0.49x and 0.44x.
 """
 
 from __future__ import annotations
