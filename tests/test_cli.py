@@ -8,6 +8,8 @@ import json
 import os
 import subprocess
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import attrs
@@ -139,7 +141,7 @@ def test_a_failing_statement_writes_nothing(started: Cli) -> None:
 
 def test_dry_run_records_nothing(started: Cli) -> None:
     proc = started("run", "-", "--dry-run", input='notes.put(key="new", value=1); notes.keys()')
-    assert "dry run, nothing recorded" in proc.stdout
+    assert "main @ 12: dry run, 1 event not recorded" in proc.stdout
     assert "new" in proc.stdout
     assert "new" not in started("show", "notes", "--json").stdout
 
@@ -281,3 +283,74 @@ def test_help_and_version(tmp_path: Path) -> None:
         assert f"  {command} " in out
     assert cli("--version").stdout.startswith("scint ")
     assert not (tmp_path / ".scint").exists()  # neither opened a store
+
+
+# -- scint ask, against a loopback OpenAI-compatible server ---------------------------------------------------------
+
+
+class FakeChat:
+    """Answers /v1/chat/completions with scripted `scint` function-tool calls; records the requests."""
+
+    def __init__(self, *programs: str) -> None:
+        self.programs = list(programs)
+        self.requests: list[dict] = []
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                fake.requests.append(json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0)))))
+                call = {"name": "scint", "arguments": json.dumps({"program": fake.programs.pop(0)})}
+                message = {
+                    "role": "assistant",
+                    "content": None,
+                    "tool_calls": [{"id": "c", "type": "function", "function": call}],
+                }
+                doc = {
+                    "id": "x", "object": "chat.completion", "created": 0, "model": "fake-model",
+                    "choices": [{"index": 0, "finish_reason": "tool_calls", "message": message}],
+                    "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+                }  # fmt: skip
+                data = json.dumps(doc).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True).start()
+        self.env = {
+            "OPENAI_BASE_URL": f"http://127.0.0.1:{self.httpd.server_address[1]}/v1",
+            "OPENAI_API_KEY": "test",
+            "SCINT_MODEL": "fake-model",
+            "SCINT_LLM_API": "chat",
+        }
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def test_ask_shows_the_program_and_runs_it(started: Cli) -> None:
+    fake = FakeChat('notes.put(key="eggs", value=2)', 'notes.put(key="ham", value=1)', "notes.keys()")
+    try:
+        proc = started("ask", "put", "two eggs in my notes", env=fake.env)
+        assert proc.stdout.splitlines()[0] == 'notes.put(key="eggs", value=2)'
+        assert "main @ 13: 1 event recorded" in proc.stdout
+        assert fake.requests[0]["messages"][-1]["content"] == "put two eggs in my notes"
+        entry = started.json("log")[0]
+        assert entry["actor"] == "llm:fake-model" and entry["source"] == 'notes.put(key="eggs", value=2)'
+        proc = started("ask", "--dry-run", "add ham", env=fake.env)
+        assert 'notes.put(key="ham", value=1)' in proc.stdout and "dry run, 1 event not recorded" in proc.stdout
+        assert "ham" not in started.json("show", "notes")["notes"]["state"]["data"]
+    finally:
+        fake.close()
+
+
+def test_ask_without_a_server_is_an_error_not_a_traceback(started: Cli) -> None:
+    env = {"OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "OPENAI_API_KEY": "test"}
+    proc = started("ask", "anything", env=env, ok=False)
+    assert proc.returncode == 1 and proc.stderr.startswith("error: ")

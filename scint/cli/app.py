@@ -186,10 +186,7 @@ def run(
         _json({"values": list(result.values), "branch": result.branch, "version": result.version})
     else:
         out.print(display.statements_table(program, result))
-        footer = display.result_footer(result)
-        if dry_run:
-            footer = Text("dry run, nothing recorded: ") + footer
-        out.print(footer)
+        out.print(display.result_footer(result, dry_run))
     if show_log:
         out.print(display.log_table(s.log(limit=20), title=f"history of {s.branch_name}"))
 
@@ -351,19 +348,20 @@ def import_(ctx: typer.Context, file: Annotated[str, typer.Argument(help="A file
 
 
 def _ask(s: scint.Session, text: str, dry_run: bool, console: Console) -> None:
+    """Ask the model for a program; show it, then what running it did (with --dry-run: checked, not recorded)."""
     if not hasattr(s, "ask"):
         raise ScintError("this version of Scint has no Session.ask")
     from scint.cli.lexer import ScintLexer
 
-    answer = s.ask(text, dry_run=dry_run) if dry_run else s.ask(text)
-    program = getattr(answer, "program", None)
-    source = program if isinstance(program, str) else scint.format(program) if program is not None else ""
+    answer = s.ask(text, dry_run=dry_run)
+    source = str(answer.program)
     console.print(Syntax(source.rstrip(), ScintLexer(), theme="ansi_dark", background_color="default"))
-    result = getattr(answer, "result", None)
-    if result is not None:
-        console.print(display.result_renderable(scint.parse(source) if source else None, result))
-    elif dry_run:
-        console.print(Text("dry run: nothing was run", style="dim"))
+    program = scint.parse(source)
+    if len(program.statements) > 1:
+        console.print(display.statements_table(program, answer.result))
+    elif answer.result.value is not None:
+        console.print(Text(display.short(answer.result.value, 2000), style="green"))
+    console.print(display.result_footer(answer.result, dry_run))
 
 
 @app.command()

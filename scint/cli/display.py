@@ -52,10 +52,14 @@ def statements_table(program: scint.Program, result: scint.Result) -> Table:
     return table
 
 
-def result_footer(result: scint.Result) -> Text:
-    """`main @ 12: 12 events recorded` (or `nothing changed`)."""
+def result_footer(result: scint.Result, dry_run: bool = False) -> Text:
+    """`main @ 12: 12 events recorded` (or `nothing changed`, or for a dry run `dry run, 2 events not recorded`)."""
     n = len(result.events)
-    note = f"{n} event{'s' if n != 1 else ''} recorded" if n else "nothing changed"
+    events = f"{n} event{'s' if n != 1 else ''}"
+    if dry_run:
+        note = f"dry run, {events} not recorded" if n else "dry run, nothing to record"
+    else:
+        note = f"{events} recorded" if n else "nothing changed"
     text = Text()
     text.append(result.branch, style="bold cyan")
     text.append(f" @ {result.version}", style="bold")
