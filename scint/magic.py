@@ -104,17 +104,21 @@ def log_display(entries: list[scint.LogEntry], branch: str, version: int) -> _Di
 
 
 def branches_display(branches: list[dict[str, Any]]) -> _Display:
-    lines, rows = [], []
-    for b in branches:
-        base = f"{b['base']}@{b['at']}" if b.get("base") else "-"
-        mark = "*" if b.get("current") else " "
-        lines.append(f"{mark} {b['name']}  version {b['version']}  from {base}")
-        rows.append(
-            f"<tr><td>{mark}</td><td>{html.escape(b['name'])}</td><td>{b['version']}</td>"
-            f"<td>{html.escape(base)}</td></tr>"
+    rows = [
+        (
+            "*" if b.get("current") else "",
+            b["name"],
+            str(b["version"]),
+            f"{b['base']}@{b['at']}" if b.get("base") else "-",
         )
-    head = "<tr><th></th><th>branch</th><th>version</th><th>forked from</th></tr>"
-    return _Display("\n".join(lines), f"<table class='scint-branches'>{head}{''.join(rows)}</table>")
+        for b in branches
+    ]
+    header = ("", "branch", "version", "forked from")
+    widths = [max(len(r[i]) for r in [*rows, header]) for i in range(4)]
+    text = "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in [header, *rows])
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows)
+    head = "<tr>" + "".join(f"<th>{h}</th>" for h in header) + "</tr>"
+    return _Display(text, f"<table class='scint-branches'>{head}{body}</table>")
 
 
 def program_display(source: str, note: str = "") -> _Display:

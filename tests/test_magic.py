@@ -1,0 +1,185 @@
+"""The IPython extension, in a real InteractiveShell."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("IPython")
+
+from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
+
+import scint
+from scint.llm import MockProvider
+
+
+@pytest.fixture
+def ip() -> Iterator[InteractiveShell]:
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "scint")
+    shell.run_line_magic("config", 'ScintMagics.store = "memory://"')
+    shell.run_line_magic("config", 'ScintMagics.branch = ""')
+    yield shell
+    magics = shell.magics_manager.registry["ScintMagics"]
+    magics.close()
+    magics.store = ""
+    for name in ("milk", "keys", "m", "mock", "last"):
+        shell.user_ns.pop(name, None)
+
+
+def setup(ip: InteractiveShell) -> scint.Result:
+    return ip.run_cell_magic("scint", "", 'create_context("notes")\nnotes.put(key="milk", value=2)')
+
+
+def setup_more(ip: InteractiveShell) -> scint.Result:
+    return ip.run_line_magic("scint", 'notes.put(key="more", value=1)')
+
+
+def formats(ip: InteractiveShell, obj: object) -> dict[str, str]:
+    data, _ = ip.display_formatter.format(obj)
+    return data
+
+
+def test_import_scint_does_not_import_ipython() -> None:
+    code = "import sys, scint; assert 'IPython' not in sys.modules and 'scint.magic' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_line_and_cell_magics_return_the_result(ip: InteractiveShell) -> None:
+    result = setup(ip)
+    assert isinstance(result, scint.Result)
+    assert result.version == 2 and len(result.events) == 2
+    result = ip.run_line_magic("scint", 'notes.get(key="milk")')
+    assert result.value == 2
+    shown = formats(ip, result)
+    assert shown["text/plain"] == "2"
+    assert formats(ip, setup_more(ip))["text/plain"] == "[main @ 3: 1 event recorded]"
+    assert "scint-result" in shown["text/html"]
+
+
+def test_output_to_a_variable(ip: InteractiveShell) -> None:
+    setup(ip)
+    ip.run_line_magic("scint", '-o milk notes.get(key="milk")')
+    assert ip.user_ns["milk"] == 2
+    ip.run_line_magic("scint", "keys << notes.keys()")
+    assert ip.user_ns["keys"] == ["milk"]
+    ip.run_cell_magic("scint", "last <<", 'notes.put(key="eggs", value=6)\nnotes.get(key="eggs")')
+    assert ip.user_ns["last"] == 6
+    ip.run_cell_magic("scint", "-o m", "notes.keys()")
+    assert ip.user_ns["m"] == ["eggs", "milk"]
+
+
+def test_dollar_references_are_scint_not_python(ip: InteractiveShell) -> None:
+    setup(ip)
+    ip.user_ns["m"] = "python's m"
+    ip.run_cell('%scint m = notes.get(key="milk"); notes.put(key="copy", value=$m)')
+    assert ip.run_line_magic("scint", 'notes.get(key="copy")').value == 2
+    ip.run_cell('%%scint\nx = notes.keys()\nnotes.put(key="n", value=$x[0])')
+    assert ip.run_line_magic("scint", 'notes.get(key="n")').value == "copy"
+
+
+def test_dry_run_records_nothing(ip: InteractiveShell) -> None:
+    setup(ip)
+    result = ip.run_line_magic("scint", '--dry-run notes.put(key="z", value=1)')
+    assert len(result.events) == 1
+    assert ip.run_line_magic("scint", "notes.keys()").value == ["milk"]
+
+
+def test_errors_show_the_message_and_caret_without_a_traceback(
+    ip: InteractiveShell, capsys: pytest.CaptureFixture[str]
+) -> None:
+    setup(ip)
+    capsys.readouterr()
+    outcome = ip.run_cell('%scint notes.put(key="x" value=1)')
+    assert isinstance(outcome.error_in_exec, scint.ScintSyntaxError)
+    shown = capsys.readouterr()
+    text = shown.out + shown.err
+    assert "Traceback" not in text and "site-packages" not in text
+    lines = text.splitlines()
+    assert any("ScintSyntaxError" in line and "line 1, column 19" in line for line in lines)
+    code = next(i for i, line in enumerate(lines) if line.strip() == 'notes.put(key="x" value=1)')
+    assert lines[code + 1].index("^") == lines[code].index("value")
+    outcome = ip.run_cell('%%scint\nnotes.put(key="y", value=1)\nnots.keys()')
+    assert isinstance(outcome.error_in_exec, scint.UnknownContext)
+    text = "".join(capsys.readouterr())
+    assert "did you mean `notes`?" in text and "Traceback" not in text
+    assert ip.run_line_magic("scint", "notes.keys()").value == ["milk"]  # the failed cell wrote nothing
+
+
+def test_usage_errors(ip: InteractiveShell) -> None:
+    with pytest.raises(UsageError):
+        ip.run_line_magic("scint", "")
+    with pytest.raises(UsageError):
+        ip.run_cell_magic("scint", "contexts()", "contexts()")
+
+
+def test_log_view_branch_checkout_diff(ip: InteractiveShell, capsys: pytest.CaptureFixture[str]) -> None:
+    setup(ip)
+    ip.run_line_magic("scint", 'notes.put(key="eggs", value=6)')
+    log = ip.run_line_magic("scint_log", "")
+    shown = formats(ip, log)
+    assert "main @ 3" in shown["text/plain"] and 'notes.put(key="eggs", value=6)' in shown["text/plain"]
+    assert "<table>" in shown["text/html"] and "create_context(&quot;notes&quot;)" in shown["text/html"]
+    assert len(str(ip.run_line_magic("scint_log", "-n 1")).splitlines()) == 3
+
+    view = ip.run_line_magic("scint_view", "")
+    assert isinstance(view, scint.ContextMapView)
+    shown = formats(ip, view)
+    assert shown["text/plain"].startswith("notes (Container)") and "scint-view" in shown["text/html"]
+    assert ip.run_line_magic("scint_view", "notes --at 1").get("notes") == {"data": {}}
+
+    ip.run_line_magic("scint_branch", "what-if --at 2")
+    ip.run_line_magic("scint_checkout", "what-if")
+    assert "on branch what-if at version 2" in capsys.readouterr().out
+    ip.run_line_magic("scint", 'notes.put(key="ham", value=1)')
+    branches = str(ip.run_line_magic("scint_branches", ""))
+    assert "* what-if" in branches.replace("  ", " ")
+    diff = ip.run_line_magic("scint_diff", "main what-if")
+    assert isinstance(diff, scint.Diff)
+    shown = formats(ip, diff)
+    assert "ham" in shown["text/plain"] and "eggs" in shown["text/plain"] and "scint-diff" in shown["text/html"]
+    outcome = ip.run_cell("%scint_checkout nowhere")
+    assert isinstance(outcome.error_in_exec, scint.HistoryError)
+
+
+def test_config_store_picks_the_store(ip: InteractiveShell, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/magic.db"
+    ip.run_line_magic("config", f'ScintMagics.store = "{url}"')
+    setup(ip)
+    session = ip.run_line_magic("scint_session", "")
+    assert session.url == url
+    with scint.open(url) as other:
+        assert other.run("notes.keys()").value == ["milk"]
+    ip.run_line_magic("config", 'ScintMagics.store = "memory://"')
+    assert ip.run_line_magic("scint_view", "").paths() == []
+
+
+def test_ask_shows_the_program_and_runs_it(ip: InteractiveShell, capsys: pytest.CaptureFixture[str]) -> None:
+    setup(ip)
+    ip.user_ns["mock"] = MockProvider(['notes.put(key="eggs", value=2)', 'notes.put(key="ham", value=1)'])
+    result = ip.run_line_magic("scint_ask", "-p mock put two eggs in my notes")
+    assert 'notes.put(key="eggs", value=2)' in capsys.readouterr().out
+    assert isinstance(result, scint.Result) and len(result.events) == 1
+    assert ip.user_ns["mock"].history[0].messages[-1]["content"] == "put two eggs in my notes"
+    assert ip.run_line_magic("scint_log", "-n 1").text.splitlines()[2].split()[3] == "llm:mock"
+    assert ip.run_line_magic("scint_ask", "--dry-run -p mock and some ham") is None
+    assert "dry run" in capsys.readouterr().out
+    assert ip.run_line_magic("scint", "notes.keys()").value == ["eggs", "milk"]
+
+
+def test_ask_uses_the_session_provider_and_reports_failures(
+    ip: InteractiveShell, capsys: pytest.CaptureFixture[str]
+) -> None:
+    setup(ip)
+    session = ip.run_line_magic("scint_session", "")
+    session.llm = MockProvider(["nots.keys()", "nots.keys()"])
+    outcome = ip.run_cell("%scint_ask --dry-run what is there")
+    assert isinstance(outcome.error_in_exec, scint.LLMError)
+    assert "Traceback" not in "".join(capsys.readouterr())
+    with pytest.raises(UsageError):
+        ip.run_line_magic("scint_ask", "-p missing_variable hello")
