@@ -218,8 +218,9 @@ class Process(Context):
 
     @action
     def run(self, max_steps: int = 10) -> str | None:
-        """Let this process's model work its goal through Scint, at most `max_steps` model steps; returns its
-        answer (null if it stopped). A program of its own: each model step is its own commit."""
+        """Let the model work the goal, at most `max_steps` steps; returns its answer (null if stopped).
+
+        Write it as a program of its own: each model step is its own commit."""
         # The session runs a lone `<process>.run(...)` itself; anywhere else it cannot be one transaction.
         raise ActionError(
             f"{self.path}.run() must be the only statement of its program (each model step is its own commit); "
@@ -228,14 +229,16 @@ class Process(Context):
 
     @action
     def record(self, entry: dict[str, Any]) -> int:
-        """Append `entry` (one model step: its text, calls and their outputs) to the transcript; returns the
-        transcript's length. The runner records every step, so replay needs no model."""
+        """Append a step to the transcript (the runner does this).
+
+        An entry holds one model step: its text, its tool calls and their outputs. Every step is recorded, so
+        replaying a run needs no model. Returns the transcript's length."""
         self.transcript.append(entry)
         return len(self.transcript)
 
     @action
     def set_status(self, status: str, answer: str | None = None) -> str:
-        """Set the run's status (idle, running, done, stopped, failed) and, when done, the answer."""
+        """Set the run status (idle, running, done, stopped, failed) and answer."""
         if status not in self.RUN_STATUSES:
             raise BadArguments(f"status must be one of {', '.join(self.RUN_STATUSES)}, not {status!r}")
         self.status = status

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 __all__ = ["default_api", "format_error", "format_result", "handle", "program_grammar", "to_tool_call", "tools"]
 
 MAX_OUTPUT_CHARS = 8_000
-PROGRAM_PARAM = "A Scint program: one or more statements, newline- or ;-separated."
+PROGRAM_PARAM = "A Scint program (statements separated by newlines or ;)."
 
 
 def default_api() -> str:
