@@ -74,10 +74,12 @@ def make_builtins(history: HistoryAccess) -> Builtins:
 
     def branch(it: Interpreter, name: str, at: int | None = None) -> str:
         """Create branch `name` from this branch at version `at` (default: now), without switching to it."""
+        it.check_scope("", "history.branch")  # a scoped actor (a process) changes only its subtree
         return history.branch_in(it, name, at)
 
     def checkout(it: Interpreter, name: str) -> str:
         """Switch to branch `name`: the rest of the program, and later programs, work there."""
+        it.check_scope("", "history.checkout")
         return history.checkout_in(it, name)
 
     def diff(it: Interpreter, a: str | int, b: str | int) -> dict[str, Any]:

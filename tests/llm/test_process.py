@@ -172,3 +172,11 @@ def test_a_threads_processes_run_concurrently(p: scint.Session) -> None:
     assert answers == [f"{x} done" for x in paths]
     assert all(p.view().get(f"{x}.t1")["title"] == "t" for x in paths)
     assert all(p.view().get(x)["status"] == "done" for x in paths)
+
+
+def test_a_process_may_not_switch_or_create_branches(p: scint.Session) -> None:
+    p.llm = MockProvider([{"program": 'history.checkout(name="x")'}, {"program": 'history.branch(name="x")'}, "ok"])
+    p.run("research.lit.run()")
+    outputs = [e["outputs"][0] for e in p.view().get("research.lit")["transcript"][:2]]
+    assert all(o.startswith("error: PermissionDenied") and "the root" in o for o in outputs)
+    assert [b["name"] for b in p.branches()] == ["main"]
