@@ -223,17 +223,23 @@ class Interpreter:
             program = _parse_body(bound["body"])
         except ScintSyntaxError as exc:
             raise BadArguments(f"the body of workflow `{bound['name']}` is not valid Scint: {exc}") from None
-        known = set(bound["params"]) | {"_"}
+        known = set(bound["params"])
         for i, stmt in enumerate(program.statements):
             call = stmt.call if type(stmt) is Assign else stmt
             for value in (*call.args, *(k.value for k in call.kwargs)):
                 for ref in _refs(value):
+                    if ref == "_" and i == 0:
+                        raise BadArguments(
+                            f"the body of workflow `{bound['name']}` reads $_ in its first statement, "
+                            "where there is no previous result"
+                        )
                     if ref not in known:
                         raise BadArguments(
                             f"the body of workflow `{bound['name']}` reads ${ref} in statement {i + 1}, "
                             f"but it is neither a parameter ({', '.join(bound['params']) or 'none'}) "
                             "nor assigned earlier in the body"
                         )
+            known.add("_")
             if type(stmt) is Assign:
                 known.add(stmt.name)
 

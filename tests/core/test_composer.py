@@ -83,6 +83,13 @@ def test_bodies_are_validated_when_defined(s: scint.Session, body: str, params: 
     assert s.run("composer.list()").value == []
 
 
+def test_a_body_may_not_start_with_the_previous_result(s: scint.Session) -> None:
+    with pytest.raises(
+        scint.BadArguments, match=r"reads \$_ in its first statement, where there is no previous result"
+    ):
+        define(s, "bad", 'notes.put(key="a", value=$_)')
+
+
 def test_body_may_read_earlier_assignments_and_the_previous_result(s: scint.Session) -> None:
     assert define(s, "ok", 'x = notes.keys(); notes.put(key="k", value=$x); notes.put(key="j", value=$_)').value == "ok"
 
