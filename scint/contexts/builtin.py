@@ -11,13 +11,18 @@ from scint.errors import ActionError, BadArguments
 __all__ = ["Composer", "Container", "Process", "Task", "Thread"]
 
 
+def _clip(key: str, limit: int = 40) -> str:
+    """A key as error messages show it: short (keys may be long, messages should not be)."""
+    return key if len(key) <= limit else key[: limit - 3] + "..."
+
+
 def _nearest(key: str, keys: list[str]) -> str:
     if not keys:
         return "it is empty"
     hint = did_you_mean(key, keys)
-    if hint:
+    if hint and len(hint) < 200:
         return hint.strip(" ()")
-    shown = ", ".join(f'"{k}"' for k in sorted(keys)[:8])
+    shown = ", ".join(f'"{_clip(k)}"' for k in sorted(keys)[:8])
     return f"its keys are {shown}" + (" ..." if len(keys) > 8 else "")
 
 
@@ -50,7 +55,7 @@ class Container(Context):
 
     def _existing(self, key: str) -> Any:
         if key not in self.data:
-            raise ActionError(f'{self.path} has no key "{key}"; {_nearest(key, list(self.data))}')
+            raise ActionError(f'{self.path} has no key "{_clip(key)}"; {_nearest(key, list(self.data))}')
         return self.data[key]
 
     @action
@@ -120,7 +125,8 @@ class Composer(Context):
         if wf is None:
             names = sorted(self.workflows)
             raise ActionError(
-                f'{self.path} has no workflow "{name}"{did_you_mean(name, names)}; it has: {", ".join(names) or "none"}'
+                f'{self.path} has no workflow "{_clip(name)}"{did_you_mean(name, names)}; '
+                f"it has: {', '.join(names) or 'none'}"
             )
         missing = [p for p in wf["params"] if p not in args]
         unknown = [a for a in args if a not in wf["params"]]
@@ -146,7 +152,7 @@ class Composer(Context):
         """A workflow's parameters and body."""
         wf = self.workflows.get(name)
         if wf is None:
-            raise ActionError(f'{self.path} has no workflow "{name}"{did_you_mean(name, self.workflows)}')
+            raise ActionError(f'{self.path} has no workflow "{_clip(name)}"{did_you_mean(name, self.workflows)}')
         return {"name": name, "params": wf["params"], "body": wf["body"]}
 
 

@@ -113,3 +113,16 @@ def test_queries_record_nothing(s: scint.Session) -> None:
     version = s.version
     r = s.run('notes.get(key="a"); notes.keys(); notes.items()')
     assert r.events == () and r.version == version == s.version
+
+
+def test_messages_stay_short_whatever_the_keys(s: scint.Session) -> None:
+    long_key = "ab" * 5_000
+    s.run(f'notes.put(key="{long_key}", value=1)')
+    for missing in (long_key[:-1] + "c", "zz" * 5_000, "x"):
+        with pytest.raises(scint.ActionError) as info:
+            s.run(f'notes.get(key="{missing}")')
+        assert len(str(info.value)) < 400
+    s.run('create_context("c", type="Composer")')
+    with pytest.raises(scint.ActionError) as info:
+        s.run(f'c.run(name="{long_key}")')
+    assert len(str(info.value)) < 400
