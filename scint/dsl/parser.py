@@ -509,10 +509,17 @@ class _Parser:
             )
         return _new_program(tuple(kids), self.text)
 
+    def _name(self, kid: Any) -> tuple[str, int]:
+        """A NAME token's (text, offset); `true`/`false`/`null` where a name is expected are names too."""
+        if type(kid) is tuple:
+            return kid
+        return self.text[kid.span.start : kid.span.end], kid.span.start
+
     def b_path(self, kids: list[Any]) -> tuple[tuple[str, ...], int]:
-        if len(kids) == 2:
+        if len(kids) == 2 and type(kids[0]) is tuple and type(kids[1]) is tuple:
             return (kids[0][0], kids[1][0]), kids[0][1]
-        return tuple([name for name, _ in kids]), kids[0][1]
+        names = [self._name(k) for k in kids]
+        return tuple([name for name, _ in names]), names[0][1]
 
     def b_call(self, kids: list[Any]) -> Call:
         path, start = kids[0]
@@ -536,11 +543,11 @@ class _Parser:
         return _new_call(path, tuple(args), tuple(kwargs), Span(start, end, self.text))
 
     def b_assign(self, kids: list[Any]) -> Assign:
-        (name, start), call = kids
+        (name, start), call = self._name(kids[0]), kids[1]
         return _new_assign(name, call, Span(start, call.span.end, self.text))
 
     def b_keyword(self, kids: list[Any]) -> Keyword:
-        (name, start), value = kids
+        (name, start), value = self._name(kids[0]), kids[1]
         return _new_keyword(name, value, Span(start, value.span.end, self.text))
 
     def b_list(self, kids: list[Any]) -> ListValue:
@@ -560,9 +567,10 @@ class _Parser:
 
     def b_pair(self, kids: list[Any]) -> tuple[str, Any, int]:
         key, value = kids
-        if type(key) is Const:
+        if type(key) is Const and type(key.value) is str:
             return key.value, value, key.span.start
-        return key[0], value, key[1]
+        name, start = self._name(key)
+        return name, value, start
 
     def b_ref(self, kids: list[Any]) -> Ref:
         (name, start), *path = kids
@@ -570,7 +578,7 @@ class _Parser:
         return _new_ref(name, tuple([p for p, _ in path]), Span(start, end, self.text))
 
     def b_field(self, kids: list[Any]) -> tuple[str, int]:
-        name, start = kids[0]
+        name, start = self._name(kids[0])
         return name, start + len(name)
 
     def b_index(self, kids: list[Any]) -> tuple[str | int, int]:

@@ -13,6 +13,7 @@ import tiktoken
 from hypothesis import HealthCheck, given, settings
 from llguidance import LLMatcher
 
+import scint
 from scint.dsl import grammar_text, lark_parser
 from tests.dsl.strategies import texts
 
@@ -148,21 +149,16 @@ def test_llguidance_and_lark_agree(tokenizer: llguidance.LLTokenizer, compiled: 
     assert guidance_accepts(tokenizer, compiled, text) == lark_accepts(text)
 
 
-# Where they do not agree. llguidance lexes by context: where a name is wanted, `true` is a name to it; Lark's lexer
-# makes `true` the TRUE keyword everywhere. So constrained decoding can produce these, and Scint rejects them with
-# a syntax error. (Fixing this needs a grammar change: either names that may be keywords, or no bare keywords.)
-KNOWN_DIFFERENCES = ["true.b()", "a.b(null=1)", "a.b(x={true: 1})", "a.b(x=$m.false)"]
+# Where a name is wanted, llguidance lexes `true` as a name; the grammar makes true/false/null names there too
+# (`_name`), so Lark and Scint accept what constrained decoding can produce.
+KEYWORDS_AS_NAMES = ["true.b()", "a.b(null=1)", "a.b(x={true: 1})", "a.b(x=$m.false)", "null = a.b(true)"]
 
 
-@pytest.mark.parametrize("text", KNOWN_DIFFERENCES)
-def test_known_differences_between_llguidance_and_lark(
-    tokenizer: llguidance.LLTokenizer, compiled: str, text: str
-) -> None:
+@pytest.mark.parametrize("text", KEYWORDS_AS_NAMES)
+def test_keywords_where_names_are_wanted(tokenizer: llguidance.LLTokenizer, compiled: str, text: str) -> None:
     assert guidance_accepts(tokenizer, compiled, text)
-    assert not lark_accepts(text)
-
-
-_KEYWORD_AS_NAME = re.compile(r"(?:^|[\s;.({,])(?:true|false|null)\s*[.(=:]|\.(?:true|false|null)\b")
+    assert lark_accepts(text)
+    assert scint.parse(text) == scint.parse(scint.format(scint.parse(text)))
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -170,7 +166,4 @@ _KEYWORD_AS_NAME = re.compile(r"(?:^|[\s;.({,])(?:true|false|null)\s*[.(=:]|\.(?
 def test_llguidance_and_lark_agree_on_generated_programs(
     tokenizer: llguidance.LLTokenizer, compiled: str, text: str
 ) -> None:
-    ours, theirs = guidance_accepts(tokenizer, compiled, text), lark_accepts(text)
-    if ours and not theirs and _KEYWORD_AS_NAME.search(text):
-        return  # a known difference (above)
-    assert ours == theirs, text
+    assert guidance_accepts(tokenizer, compiled, text) == lark_accepts(text), text
