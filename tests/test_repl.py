@@ -205,3 +205,20 @@ def test_lexer_tokens() -> None:
     assert "".join(v for _, v in tokens) == 'm = notes.put(key="a", value=[1, true, $x.y]) # c\n'
     tokens = list(ScintLexer().get_tokens('create_context("n")\nx = """a\n"b"\n"""\n'))
     assert (Name.Builtin, "create_context") in tokens
+
+
+def test_ask_command_shows_the_program_and_runs_it(session: scint.Session, tmp_path: Path) -> None:
+    from scint.cli.app import _ask
+    from scint.llm import MockProvider
+
+    session.llm = MockProvider(['notes.put(key="eggs", value=2)'])
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=120, color_system=None)
+    with create_pipe_input() as pipe:
+        pipe.send_text(":ask put two eggs in my notes\r:q\r")
+        pipe.close()
+        ask = lambda text: _ask(session, text, False, console)  # noqa: E731 - what `scint repl` passes
+        run_repl(session, console, history=tmp_path / "h", input=pipe, output=DummyOutput(), ask=ask)
+    out = buffer.getvalue()
+    assert 'notes.put(key="eggs", value=2)' in out and "main @ 4: 1 event recorded" in out
+    assert session.log(limit=1)[0].actor == "llm:mock"
