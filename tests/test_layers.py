@@ -1,0 +1,116 @@
+"""The layers of ARCHITECTURE.md: an import may only point down the list. Checked on the source, so a new
+module that reaches upwards fails here."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import scint
+
+PACKAGE = Path(scint.__file__).parent
+
+# Each layer: the scint modules (prefixes) it may import, and the third-party packages it may import.
+LAYERS: dict[str, tuple[set[str], set[str]]] = {
+    "scint.errors": (set(), set()),
+    "scint.dsl": ({"scint.errors", "scint.dsl"}, {"lark", "attrs"}),
+    "scint.contexts": ({"scint.errors", "scint.contexts"}, {"attrs"}),
+    "scint.core": (
+        {"scint.errors", "scint.dsl", "scint.contexts", "scint.core"},
+        {"eventsourcing", "attrs"},
+    ),
+    "scint.store": ({"scint.errors", "scint.store"}, {"eventsourcing", "lmdb", "psycopg"}),
+    "scint.llm": ({"scint.errors", "scint.dsl", "scint.contexts", "scint.llm"}, {"openai", "attrs", "httpx"}),
+    "scint.session": (
+        {"scint.errors", "scint.dsl", "scint.contexts", "scint.core", "scint.store", "scint.llm", "scint.session"},
+        {"eventsourcing", "attrs"},
+    ),
+}
+# The surfaces may use the session and the public `scint` names (and their own helpers).
+SURFACES = ("scint.cli", "scint.magic", "scint.repl")
+SURFACE_MAY = {
+    "scint",
+    "scint.session",
+    "scint.errors",
+    "scint.cli",
+    "scint.magic",
+    "scint.repl",
+    "scint.dsl",
+    "scint.core.render",
+    "scint.core.view",
+    "scint.store.urls",
+    "scint.contexts.registry",
+    "scint.llm",
+}
+STDLIB_OK = True  # the standard library is always allowed
+
+
+def modules() -> list[tuple[str, Path]]:
+    out = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PACKAGE.parent).with_suffix("")
+        name = ".".join(rel.parts)
+        if name.endswith(".__init__"):
+            name = name[: -len(".__init__")]
+        out.append((name, path))
+    return out
+
+
+def imports(path: Path, module: str) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):  # imports only for type checkers do not run, so they are not arrows
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            node.body = []
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = module.split(".")[: -node.level] if path.name != "__init__.py" else module.split(".")
+                if path.name == "__init__.py" and node.level > 1:
+                    base = module.split(".")[: -(node.level - 1)]
+                found.add(".".join([*base, node.module] if node.module else base))
+            elif node.module:
+                found.add(node.module)
+    return found
+
+
+def layer_of(module: str) -> str | None:
+    for layer in LAYERS:
+        if module == layer or module.startswith(layer + "."):
+            return layer
+    return None
+
+
+def allowed(imported: str, scint_ok: set[str], third_ok: set[str]) -> bool:
+    top = imported.split(".")[0]
+    if top == "scint":
+        return any(imported == p or imported.startswith(p + ".") for p in scint_ok)
+    if top in third_ok:
+        return True
+    import sys
+
+    return top in sys.stdlib_module_names or top == "__future__" or top == "typing_extensions"
+
+
+@pytest.mark.parametrize(("module", "path"), modules(), ids=[m for m, _ in modules()])
+def test_imports_point_down(module: str, path: Path) -> None:
+    if module == "scint":
+        return  # the public namespace gathers everything
+    if module.startswith(SURFACES):
+        bad = {i for i in imports(path, module) if i.split(".")[0] == "scint" and not allowed(i, SURFACE_MAY, set())}
+        assert not bad, f"{module} reaches past the session into {sorted(bad)}"
+        return
+    layer = layer_of(module)
+    assert layer is not None, f"{module} belongs to no layer of ARCHITECTURE.md; add it to LAYERS"
+    scint_ok, third_ok = LAYERS[layer]
+    bad = {i for i in imports(path, module) if not allowed(i, scint_ok | {layer}, third_ok)}
+    assert not bad, f"{module} ({layer}) imports {sorted(bad)}"
+
+
+def test_only_the_openai_provider_imports_openai() -> None:
+    users = [m for m, p in modules() if any(i.split(".")[0] == "openai" for i in imports(p, m))]
+    assert len(users) == 1 and users[0].startswith("scint.llm"), users
