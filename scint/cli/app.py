@@ -336,7 +336,14 @@ def export(ctx: typer.Context, file: Annotated[str, typer.Argument(help="The JSO
 def import_(ctx: typer.Context, file: Annotated[str, typer.Argument(help="A file written by scint export.")]) -> None:
     """Load a history written by `scint export` into the store (as --branch, or the branch it was exported from)."""
     opts = _opts(ctx)
-    with _progress(f"importing {file}", None):
+    what = file
+    try:  # the export's header names its branch and version: say what is coming
+        with Path(file).open(encoding="utf-8") as fh:
+            header = json.loads(fh.readline())
+        what = f"{header['branch']}@{header['version']} from {file}"
+    except (OSError, ValueError, KeyError, TypeError):
+        pass  # scint.load says what is wrong with the file
+    with _progress(f"importing {what}", None):
         session = scint.load(file, into=opts.url, branch=opts.branch)
     with session:
         out.print(
