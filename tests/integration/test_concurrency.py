@@ -4,10 +4,19 @@ applies twice (SPEC §7)."""
 from __future__ import annotations
 
 import multiprocessing as mp
+from collections.abc import Callable
+
+import pytest
 
 import scint
-import tests.support.types  # noqa: F401 - registers WorkCounter
+from tests.support.types import WorkCounter
 from tests.support.workers import increment
+
+
+@pytest.fixture(autouse=True)
+def work_counter(register_type: Callable[[type[scint.Context]], type[scint.Context]]) -> None:
+    register_type(WorkCounter)
+
 
 PROCESSES = 4
 PROGRAMS = 150

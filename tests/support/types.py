@@ -1,11 +1,10 @@
-"""Context types used by tests in several processes (children import this module to register them)."""
+"""Context types used by tests in several processes (registered by whoever uses them, never on import)."""
 
 from __future__ import annotations
 
 import scint
 
 
-@scint.register
 class WorkCounter(scint.Context):
     """Counts things (the SPEC's Counter, under its own name so the registry stays clean for other tests)."""
 

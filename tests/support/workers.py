@@ -5,11 +5,12 @@ from __future__ import annotations
 import sys
 
 import scint
-import tests.support.types  # noqa: F401 - registers WorkCounter
+from tests.support.types import WorkCounter
 
 
 def increment(url: str, n: int, who: str) -> list[int]:
     """Run `n` one-statement read-modify-write programs; return the values they returned."""
+    scint.register(WorkCounter)  # in this worker process
     with scint.open(url) as s:
         return [s.run(f'c.incr(by=1, who="{who}")', actor=f"process:{who}").value for _ in range(n)]
 
