@@ -265,6 +265,7 @@ class Session:
         scope: str | None = None,
         self_path: str | None = None,
         dry_run: bool = False,
+        _internal: bool = False,
     ) -> Result:
         """Run a program atomically and return its Result. With `dry_run`, validate and execute it but record
         nothing. `scope` limits which contexts it may change; `self_path` is what `self` names in it."""
@@ -289,6 +290,7 @@ class Session:
                 request=request,
                 scope=scope,
                 self_path=self_path,
+                internal=_internal,
             )
             it.txn = txn  # type: ignore[attr-defined]  # for the history built-ins
             try:
@@ -528,7 +530,9 @@ class Session:
 
     def rerun(self, since: int, branch: str | None = None) -> RerunReport:
         """Re-execute the programs recorded after version `since` on a new branch forked at `since`, with the
-        current code (unlike replay, which re-applies recorded events). Programs that now fail are reported."""
+        current code (unlike replay, which re-applies recorded events). LLM-driven steps call the model again:
+        a program written by `ask` is asked again from its request text, and a process run is run again (the
+        programs its model wrote are not re-executed verbatim). Programs that now fail are reported."""
         self._check_open()
         since = _int(since, "since")
         entries = [e for e in self.log() if e.version > since]
@@ -543,13 +547,31 @@ class Session:
         name = branch or f"rerun-{since}-{uuid.uuid4().hex[:6]}"
         self.branch(name, at=since)
         other = Session(self.url, branch=name, limits=self.limits, _app=self.app)
+        if getattr(self, "_llm", None) is not None:
+            other.llm = self._llm
         failures = []
+        rerun_processes: list[str] = []  # process runs redone: their model's programs are not re-executed
+        count = 0
         for entry in entries:
+            request = entry.request if isinstance(entry.request, dict) else {}
+            actor = entry.actor
+            if actor.startswith("process:"):  # written during a run being redone (a child's run included)
+                owner = actor[len("process:") :]
+                if any(owner == p or owner.startswith(p + ".") for p in rerun_processes):
+                    continue
+            count += 1
             try:
-                other.run(entry.source, actor=entry.actor, request=entry.request)
+                if "run" in request and actor.startswith("process:"):  # a process run starts: run it again
+                    rerun_processes.append(request["run"])
+                    steps = request.get("max_steps", 10)
+                    other.run(f"{request['run']}.run(max_steps={int(steps)})", actor=request.get("by") or "human")
+                elif actor.startswith("llm:") and isinstance(request.get("text"), str):  # written by ask
+                    other.ask(request["text"])
+                else:
+                    other.run(entry.source, actor=actor, request=entry.request)
             except ScintError as exc:
                 failures.append((entry.program_id, entry.version, str(exc)))
-        return RerunReport(branch=name, since=since, programs=len(entries), failures=tuple(failures))
+        return RerunReport(branch=name, since=since, programs=count, failures=tuple(failures))
 
     def export(self, path: str | os.PathLike[str], progress: Callable[[int], None] | None = None) -> int:
         """Write this branch's whole history (inherited prefix included) as JSON Lines with a checksummed

@@ -50,6 +50,13 @@ def action(fn: F) -> F:
     return fn
 
 
+def internal(fn: F) -> F:
+    """Mark a method as an internal action: recorded and replayed like any action, but not reachable from the
+    language (the runtime calls it, e.g. to write a process's transcript). Internal."""
+    fn.__scint_kind__ = "internal"  # type: ignore[attr-defined]
+    return fn
+
+
 def macro(fn: F) -> F:
     """Mark a method whose result the interpreter runs as a sub-program (Composer.run). Internal."""
     fn.__scint_kind__ = "macro"  # type: ignore[attr-defined]
@@ -103,7 +110,7 @@ class Spec:
     """An action or query of a context type: its name, parameters, documentation and implementation."""
 
     name: str
-    kind: str  # "action" | "query" | "macro"
+    kind: str  # "action" | "query" | "macro" | "internal"
     params: tuple[Param, ...]
     returns: Any
     doc: str
@@ -112,6 +119,11 @@ class Spec:
     @property
     def is_query(self) -> bool:
         return self.kind == "query"
+
+    @property
+    def public(self) -> bool:
+        """Reachable from the language (everything but internal actions)."""
+        return self.kind != "internal"
 
     def signature(self) -> str:
         return f"{self.name}({', '.join(p.describe() for p in self.params)})"
@@ -390,8 +402,8 @@ class Context:
     def spec(cls, name: str, where: str) -> Spec:
         """The action or query `name`, or UnknownAction with suggestions."""
         spec = cls.__scint_specs__.get(name)
-        if spec is None:
-            options = sorted(cls.__scint_specs__)
+        if spec is None or not spec.public:
+            options = sorted(n for n, s in cls.__scint_specs__.items() if s.public)
             raise UnknownAction(
                 f"{where} ({cls.__scint_type__}) has no action `{name}`{did_you_mean(name, options)}; "
                 f"it has: {', '.join(options) or 'none'}"

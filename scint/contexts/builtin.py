@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from scint.contexts.base import MISSING, NAME_RE, Context, action, did_you_mean, macro, query
+from scint.contexts.base import MISSING, NAME_RE, Context, action, did_you_mean, internal, macro, query
 from scint.contexts.registry import register
 from scint.errors import ActionError, BadArguments
 
@@ -233,7 +233,7 @@ class Process(Context):
             f"write `{self.path}.run(max_steps={max_steps})` on its own"
         )
 
-    @action
+    @internal
     def record(self, entry: dict[str, Any]) -> int:
         """Append a step to the transcript (the runner does this).
 
@@ -242,7 +242,7 @@ class Process(Context):
         self.transcript.append(entry)
         return len(self.transcript)
 
-    @action
+    @internal
     def set_status(self, status: str, answer: str | None = None) -> str:
         """Set the run status (idle, running, done, stopped, failed) and answer."""
         if status not in self.RUN_STATUSES:

@@ -42,7 +42,7 @@ def cheat_sheet(
             continue
         doc = cls.doc().splitlines()[0] if cls.doc() else ""
         lines += ["", f"{name}: {doc}" + (f" State: {_settings(cls)}." if cls.__scint_fields__ else "")]
-        lines += [_line(s) for s in cls.__scint_specs__.values()]
+        lines += [_line(s) for s in cls.__scint_specs__.values() if s.public]
     return "\n".join(lines)
 
 
@@ -61,7 +61,7 @@ def topic_help(
         raise BadArguments(f"no help on `{topic}`{did_you_mean(topic, options)}; topics: {', '.join(options)}")
     if action:
         spec = cls.__scint_specs__.get(action)
-        if spec is None:
+        if spec is None or not spec.public:
             raise BadArguments(f"{type_name} has no action `{action}`{did_you_mean(action, cls.__scint_specs__)}")
         return _full(spec, f"{type_name}.")
     lines = [f"{type_name}: {cls.doc()}"]
@@ -70,6 +70,8 @@ def topic_help(
     settings = ", setting=value..." if cls.__scint_fields__ else ""
     lines.append(f'Create: create_context("name", type="{type_name}"{settings})')
     for spec in cls.__scint_specs__.values():
+        if not spec.public:
+            continue
         lines.append(_full(spec, "  ."))
     return "\n".join(lines)
 

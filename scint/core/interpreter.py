@@ -35,6 +35,7 @@ from scint.errors import (
 __all__ = ["Builtins", "EventRecord", "Interpreter"]
 
 MAX_COMPOSER_DEPTH = 16
+_BUILTIN_MODULE = Composer.__module__
 MAX_STEPS = 100_000  # statements executed by one program, workflows included
 
 
@@ -71,8 +72,10 @@ class Interpreter:
         request: dict[str, Any] | None = None,
         scope: str | None = None,
         self_path: str | None = None,
+        internal: bool = False,
     ) -> None:
         self.head = head
+        self.internal = internal  # the runtime itself is writing: internal actions are reachable
         self.state: MapState = head.state
         self.builtins = builtins
         self.actor = actor
@@ -136,16 +139,33 @@ class Interpreter:
             bound = spec.bind(args, kwargs, where="history")
             return spec.func(self, **bound)
         ctx, action = self._resolve(names)
-        spec = type(ctx).spec(action, where=ctx.path)
+        spec = type(ctx).__scint_specs__.get(action) if self.internal else None
+        if spec is None:
+            spec = type(ctx).spec(action, where=ctx.path)
         bound = spec.bind(args, kwargs, where=ctx.path)
         if spec.kind == "query":
-            return _plain(call_spec(ctx, spec, bound), f"{ctx.path}.{spec.name}()")
+            return self._query(ctx, spec, bound)
         self.check_scope(ctx.path, spec.name)
         if spec.kind == "macro":
             return self._macro(ctx, spec, bound, depth, index)
         if isinstance(ctx, Composer) and spec.name == "define":
             self._check_workflow(bound)
         return self.record(ctx.path, spec.name, bound)
+
+    def _query(self, ctx: Context, spec: Spec, bound: dict[str, Any]) -> Any:
+        # A query must not change state (nothing would be recorded, so replay would differ). The built-in types
+        # are written not to; for other types, compare the context's state before and after.
+        trusted = type(ctx).__module__ == _BUILTIN_MODULE
+        before = None if trusted else copy_value(ctx.__dict__)
+        value = _plain(call_spec(ctx, spec, bound), f"{ctx.path}.{spec.name}()")
+        if before is not None and ctx.__dict__ != before:
+            ctx.__dict__.clear()
+            ctx.__dict__.update(before)
+            raise ActionError(
+                f"{ctx.path}.{spec.name}() is a query but changed the context's state; declare it with "
+                "@scint.action so that the change is recorded"
+            )
+        return value
 
     def _resolve(self, names: tuple[str, ...]) -> tuple[Context, str]:
         contexts = self.state.contexts
@@ -213,8 +233,10 @@ class Interpreter:
         try:
             values = self._statements(program, env, depth + 1, via=index)
         except ScintError as exc:
-            exc.message = f"in workflow {ctx.path}/{bound['name']}: {exc.message}"
-            exc.args = (exc.message,)
+            if not getattr(exc, "_scint_workflow", False):  # name the innermost workflow once
+                exc.message = f"in workflow {ctx.path}/{bound['name']}: {exc.message}"
+                exc.args = (exc.message,)
+                exc._scint_workflow = True  # type: ignore[attr-defined]
             raise
         return values[-1] if values else None
 

@@ -148,6 +148,14 @@ class MapState:
         the schema version of the target's type when the event was recorded (older events are upcast)."""
         if path == "":
             if action == "create_context":
+                if self._txn is None:  # replaying history: a type that is gone is the store's problem to name
+                    try:
+                        get_type(args["type"])
+                    except BadArguments:
+                        raise HistoryError(
+                            f"the history uses the context type `{args['type']}` (at {args.get('name')}), which is "
+                            "not registered here; import or register it before opening this store"
+                        ) from None
                 config = args.get("config") or {}
                 if version > 1 or config:
                     ctype = get_type(args["type"])
@@ -163,7 +171,7 @@ class MapState:
         if version < ctx.schema_version:
             action, args = type(ctx).upcast_event(action, args, version)
         spec = type(ctx).__scint_specs__.get(action)
-        if spec is None or spec.kind != "action":
+        if spec is None or spec.kind not in ("action", "internal"):
             raise HistoryError(
                 f"the history applies `{action}` to `{path}` ({ctx.__scint_type__}), which has no such action"
             )

@@ -49,7 +49,7 @@ def targets(
         if self_path is not None and (path == self_path or path.startswith(self_path + ".")):
             spellings.append("self" + path[len(self_path) :])
         for name, spec in type(ctx).__scint_specs__.items():
-            if spec.is_query or may_change(path):
+            if spec.public and (spec.is_query or may_change(path)):
                 out += [(f"{p}.{name}", spec) for p in spellings]
     return out
 

@@ -278,7 +278,7 @@ def _record(
     if status is not None:
         statements.append(f"{path}.set_status(status={literal(status)}, answer={literal(answer)})")
     try:
-        session.run("\n".join(statements), actor=actor, request=request)
+        session.run("\n".join(statements), actor=actor, request=request, _internal=True)
     except ScintError as exc:
         raise LLMError(f"could not record the run of {path}: {exc}") from exc
 

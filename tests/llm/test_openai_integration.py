@@ -124,13 +124,23 @@ def test_a_process_spawns_a_child_and_a_replay_sends_no_request(
     assert "You are the process `research.lit.sub`" in json.dumps(child_request)
     view = s.view()
     assert view.get("research.lit.sub")["answer"] == "paper: X" and view.get("research.lit")["status"] == "done"
-    # replay, export/load and rerun rebuild it all from events: not one request
+    # replay and export/load rebuild it all from events: not one request
     assert s.replay().to_json() == view.to_json()
     s.export(tmp_path / "h.jsonl")
     with scint.load(tmp_path / "h.jsonl") as loaded:
         assert loaded.view().to_json() == view.to_json()
-    assert s.rerun(since=2, branch="again").failures == ()
     assert len(fake_openai.requests) == 5
+    # rerun runs the process again with the current code, so its model (and its child's) is asked again
+    fake_openai.enqueue(
+        {"program": 'self.spawn(name="sub", goal="one paper")'},
+        {"program": "self.sub.run(max_steps=2)"},
+        "paper: Y",
+        "survey: Y",
+    )
+    assert s.rerun(since=2, branch="again").failures == ()
+    assert len(fake_openai.requests) == 9
+    s.checkout("again")
+    assert s.view().get("research.lit")["answer"] == "survey: Y"
 
 
 @pytest.mark.parametrize("api", APIS)

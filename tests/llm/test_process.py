@@ -113,7 +113,7 @@ def test_run_must_be_a_program_of_its_own(p: scint.Session) -> None:
     assert p.run('c.run(name="w")').value == []  # other contexts' `run` is untouched
 
 
-def test_replay_export_and_rerun_call_no_model(p: scint.Session, tmp_path: Path) -> None:
+def test_replay_and_export_call_no_model_but_rerun_does(p: scint.Session, tmp_path: Path) -> None:
     p.llm = mock = MockProvider([{"program": 'self.add_task(title="a")'}, "answer"])
     p.run("research.lit.run()")
     calls = len(mock.history)
@@ -122,9 +122,17 @@ def test_replay_export_and_rerun_call_no_model(p: scint.Session, tmp_path: Path)
     with scint.load(tmp_path / "run.jsonl") as loaded:
         assert loaded.view().to_json() == p.view().to_json()
         assert loaded.view().get("research.lit")["answer"] == "answer"
-    report = p.rerun(since=0, branch="again")
+    assert len(mock.history) == calls  # replay and export/load never call the model
+    # rerun re-executes with the current code: the process runs again and its model is asked again.
+    mock.enqueue({"program": 'self.add_task(title="b")'}, "second answer")
+    since = p.log()[-1].version  # after the setup program
+    report = p.rerun(since=since, branch="again")
     assert report.failures == ()
-    assert len(mock.history) == calls
+    assert len(mock.history) == calls + 2
+    p.checkout("again")
+    lit = p.view().get("research.lit")
+    assert lit["answer"] == "second answer"
+    assert [t["title"] for t in p.run("research.lit.tasks()").value] == ["b"]
 
 
 def test_a_second_run_continues_from_the_transcript(p: scint.Session) -> None:
