@@ -277,7 +277,7 @@ class Session:
             ran = self._run_process(program, actor, scope=scope, self_path=self_path, dry_run=dry_run)
             if ran is not None:
                 return ran
-        program_id = uuid.uuid4().hex[:16]
+        program_id = os.urandom(8).hex()
         for attempt in range(MAX_ATTEMPTS):
             txn = _Txn(self)
             head = self._guard(self._current) or ContextMap.start(self.branch_name)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from eventsourcing.domain import Aggregate
@@ -70,9 +70,34 @@ class ContextMap(Aggregate):
         return self.base_version + self.version - 1
 
     def record(self, path: str, action: str, args: dict[str, Any], meta: dict[str, Any]) -> Any:
-        """Apply an action now, as a pending event, and return its result."""
-        self.trigger_event(self.Applied, path=path, action=action, args=args, meta=meta)
-        return self.state.result
+        """Apply an action now, as a pending event, and return its result.
+
+        What `trigger_event` does, without its generic machinery (this is the hot path of every statement):
+        apply first (if the body raises, nothing changes), then count the version and keep the event, built
+        the way eventsourcing's mapper rebuilds stored events."""
+        now = datetime.now(UTC)
+        state = self.state
+        state.time = now
+        result = state.apply(path, action, args, meta.get("tv", 1))
+        version = self._version + 1
+        event = object.__new__(ContextMap.Applied)
+        object.__setattr__(
+            event,
+            "__dict__",
+            {
+                "originator_id": self._id,
+                "originator_version": version,
+                "timestamp": now,
+                "path": path,
+                "action": action,
+                "args": args,
+                "meta": meta,
+            },
+        )
+        self._version = version
+        self._modified_on = now
+        self._pending_events.append(event)
+        return result
 
 
 # Where non-JSON values may sit in the states eventsourcing asks us to encode: at the top level (an event's
@@ -83,6 +108,7 @@ _ENCODERS: dict[type, tuple[str, Any]] = {
     uuid.UUID: ("uuid", str),
     MapState: ("map", MapState.to_data),
 }
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode  # one encoder, not one per call
 _DECODERS = {"dt": datetime.fromisoformat, "uuid": uuid.UUID, "map": MapState.from_data}
 
 
@@ -109,8 +135,7 @@ class ScintTranscoder(Transcoder):
                     inner[k] = v
                 value = inner
             plain[key] = value
-        doc = {"v": plain, "t": tags} if tags else {"v": plain}
-        return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
+        return _ENCODE({"v": plain, "t": tags} if tags else {"v": plain}).encode()
 
     def decode(self, data: bytes) -> Any:
         doc = json.loads(data)

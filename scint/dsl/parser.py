@@ -262,6 +262,28 @@ def parse(text: str, *, limits: Limits | None = None) -> Program:
         raise _syntax_at(
             text, bad.start(), f"U+{ord(bad.group()):04X} is half of a UTF-16 surrogate pair, not a character"
         )
+    if len(text) <= _CACHE_TEXT:
+        key = (text, limits)
+        program = _CACHE.get(key)
+        if program is None:
+            program = _parse(text, limits)
+            if len(_CACHE) >= _CACHE_SIZE:
+                try:
+                    _CACHE.pop(next(iter(_CACHE)), None)  # forget the oldest
+                except (RuntimeError, StopIteration):  # another thread changed it: no matter
+                    pass
+            _CACHE[key] = program
+        return program
+    return _parse(text, limits)
+
+
+# Programs are immutable, so a short program seen again (a loop, a poll, a retried model call) is parsed once.
+_CACHE: dict[tuple[str, Limits], Program] = {}
+_CACHE_SIZE = 512
+_CACHE_TEXT = 2048
+
+
+def _parse(text: str, limits: Limits) -> Program:
     try:
         return _Parser(text, limits).run()
     except ScintError:
