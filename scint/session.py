@@ -523,7 +523,7 @@ class Session:
         apply = state.apply
         for n, (_, e) in enumerate(fast_lineage(self.app, self.branch_name, to), 1):
             state.time = e["timestamp"]
-            apply(e["path"], e["action"], e["args"], e["meta"].get("tv", 1))
+            apply(e["path"], e["action"], e["args"], e["meta"].get("tv", 1), True)  # decoded just now: no copy
             if progress is not None and n % 10_000 == 0:
                 progress(n)
         return state

@@ -166,12 +166,12 @@ def fast_lineage(app: Application, name: str, upto: int | None = None) -> Iterat
     agg_id = branch_id(name)
     gt = 1
     page = 10_000
-    loads = json.loads
+    decode = json.JSONDecoder().decode  # str in, no per-call encoding detection
     while True:
         batch = app.recorder.select_events(agg_id, gt=gt, lte=lte, limit=page)
         for stored in batch:
             if stored.topic == _APPLIED_TOPIC:
-                yield base + stored.originator_version - 1, loads(stored.state)["v"]
+                yield base + stored.originator_version - 1, decode(stored.state.decode())["v"]
         if len(batch) < page:
             return
         gt = batch[-1].originator_version

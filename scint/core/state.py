@@ -143,7 +143,7 @@ class MapState:
 
     # -- changing ---------------------------------------------------------------------------------------------
 
-    def apply(self, path: str, action: str, args: dict[str, Any], version: int = 1) -> Any:
+    def apply(self, path: str, action: str, args: dict[str, Any], version: int = 1, fresh: bool = False) -> Any:
         """Apply one recorded action: a built-in (path "") or an action of the context at `path`. `version` is
         the schema version of the target's type when the event was recorded (older events are upcast)."""
         if path == "":
@@ -178,7 +178,7 @@ class MapState:
         self._touch(ctx)
         # A copy: the body may keep the arguments in its state and change them later, and the event (not yet
         # encoded until the program commits) must keep what was recorded.
-        return call_spec(ctx, spec, copy_value(args))
+        return call_spec(ctx, spec, args if fresh else copy_value(args))
 
     def create(self, name: str, type_name: str, parent: str | None, config: dict[str, Any]) -> str:
         """Create a context; returns its path."""
