@@ -85,6 +85,9 @@ class Result:
 
         return render_result_html(self)
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # IPython's plain-text display
+        printer.text(str(self))
+
 
 @attrs.frozen
 class LogEntry:
@@ -135,6 +138,9 @@ class Diff:
 
         return f"<pre class='scint-diff'>{html.escape(self.render())}</pre>"
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # IPython's plain-text display
+        printer.text(str(self))
+
 
 @attrs.frozen
 class RerunReport:
@@ -152,6 +158,9 @@ class RerunReport:
         lines = [head + f": {len(self.failures)} failed"]
         lines += [f"  {pid} (was version {v}): {err}" for pid, v, err in self.failures]
         return "\n".join(lines)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # IPython's plain-text display
+        printer.text(str(self))
 
 
 def _parse_ref(ref: Any) -> tuple[str | None, int | None]:
@@ -479,8 +488,10 @@ class Session:
 
     def _view_of(self, name: str, version: int | None, it: Interpreter | None = None) -> ContextMapView:
         """Branch `name` at `version` (default: its head); inside a program, its branch as the program sees it."""
-        if it is not None and name == it.head.branch:
-            head = it.head
+        txn = getattr(it, "txn", None)
+        touched = txn.find(branch_id(name)) if txn is not None else None
+        if it is not None and (name == it.head.branch or touched is not None):
+            head = it.head if name == it.head.branch else touched
             current = head.scint_version if head.version > 0 else 0
             if version is None or version == current:
                 return ContextMapView.of(head.state, path=None, version=current, branch=name)
@@ -507,15 +518,17 @@ class Session:
             other._head, other.branch_name = None, "main"
         return other.view(at=version)
 
-    def replay(self, to: int | None = None) -> ContextMapView:
+    def replay(self, to: int | None = None, progress: Callable[[int], None] | None = None) -> ContextMapView:
         """The state at version `to` (default: the head) rebuilt from the events alone: no snapshot, no parsing,
-        no model call. Equal to `view(at=to)`."""
+        no model call. Equal to `view(at=to)`. `progress` is called with the number of events applied so far."""
         self._check_open()
         current = self.version
         to = current if to is None else _int(to, "to")
         if not 0 <= to <= current:
             raise HistoryError(f"cannot replay to version {to}: {self.branch_name} is at version {current}")
-        state = self._guard(lambda: self._replay_state(to))
+        state = self._guard(lambda: self._replay_state(to, progress))
+        if progress is not None:
+            progress(to)
         return ContextMapView.of(state, path=None, version=to, branch=self.branch_name)
 
     def _replay_state(self, to: int, progress: Callable[[int], None] | None = None) -> MapState:
@@ -524,7 +537,7 @@ class Session:
         for n, (_, e) in enumerate(fast_lineage(self.app, self.branch_name, to), 1):
             state.time = e["timestamp"]
             apply(e["path"], e["action"], e["args"], e["meta"].get("tv", 1), True)  # decoded just now: no copy
-            if progress is not None and n % 10_000 == 0:
+            if progress is not None and n % 5_000 == 0:
                 progress(n)
         return state
 
@@ -679,6 +692,21 @@ class Session:
             request=meta.get("request"),
         )
 
+    def language(self) -> dict[str, Any]:
+        """What programs may call: {"functions": {name: Spec}, "history": {name: Spec}, "types": {type name:
+        {action: Spec}}} (the built-ins, the history context, and every registered type's public actions).
+        Completion in the REPL and other tools read this."""
+        from scint.contexts.registry import registered
+
+        return {
+            "functions": dict(self._builtins.functions),
+            "history": dict(self._builtins.history),
+            "types": {
+                name: {a: spec for a, spec in cls.__scint_specs__.items() if spec.public}
+                for name, cls in registered().items()
+            },
+        }
+
     # -- plumbing ---------------------------------------------------------------------------------------------
 
     def _guard(self, fn: Any) -> Any:
@@ -831,11 +859,18 @@ def open(url: str | None = None, *, branch: str | None = None, limits: Limits | 
     return Session(url, branch=branch, limits=limits)
 
 
-def load(path: str | os.PathLike[str], into: str = "memory://", *, branch: str | None = None) -> Session:
+def load(
+    path: str | os.PathLike[str],
+    into: str = "memory://",
+    *,
+    branch: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Session:
     """Import a history written by `Session.export` into the store at `into` and return a session on it.
 
     The whole file is checked (format, order, count, checksum) and replayed in memory before anything is
-    written; the import is one store transaction, so a bad file changes nothing."""
+    written; the import is one store transaction, so a bad file changes nothing. `progress` is called with
+    (events replayed, events in the file)."""
     try:
         with Path(path).open("rb") as fh:
             header, events = read_export(fh)
@@ -849,7 +884,9 @@ def load(path: str | os.PathLike[str], into: str = "memory://", *, branch: str |
                 f"{session.url} already has a branch `{name}`; import into an empty store or pass branch="
             )
         head = ContextMap.start(name)
-        for doc in events:
+        for n, doc in enumerate(events, 1):
+            if progress is not None and n % 5_000 == 0:
+                progress(n, len(events))
             head.trigger_event(
                 ContextMap.Applied,
                 path=doc["path"],
@@ -877,4 +914,6 @@ def load(path: str | os.PathLike[str], into: str = "memory://", *, branch: str |
     session.branch_name = name
     session._head = head
     session._maybe_snapshot(head)
+    if progress is not None:
+        progress(len(events), len(events))
     return session

@@ -125,8 +125,12 @@ def _progress(description: str, total: int | None) -> Iterator[Any]:
     )
     with progress:
         task = progress.add_task(description, total=total)
-        yield lambda done: progress.update(task, completed=done)
-        progress.update(task, completed=total or 0)
+
+        def advance(done: int, total: int | None = None) -> None:
+            progress.update(task, completed=done, **({"total": total} if total is not None else {}))
+
+        yield advance
+        progress.update(task, completed=progress.tasks[0].total or 0)
 
 
 # -- running programs ---------------------------------------------------------------------------------------------
@@ -311,8 +315,9 @@ def replay(
 ) -> None:
     """Rebuild the state at a version from the recorded events alone (no model is called), and show it."""
     s = _opts(ctx).session()
-    with _progress(f"replaying {s.branch_name} to version {s.version if to is None else to}", None):
-        view = s.replay(to=to)
+    target = s.version if to is None else to
+    with _progress(f"replaying {s.branch_name} to version {target}", target) as advance:
+        view = s.replay(to=to, progress=advance)
     if as_json:
         out.print(view.render("json"), markup=False, soft_wrap=True)
     else:
@@ -343,8 +348,8 @@ def import_(ctx: typer.Context, file: Annotated[str, typer.Argument(help="A file
         what = f"{header['branch']}@{header['version']} from {file}"
     except (OSError, ValueError, KeyError, TypeError):
         pass  # scint.load says what is wrong with the file
-    with _progress(f"importing {what}", None):
-        session = scint.load(file, into=opts.url, branch=opts.branch)
+    with _progress(f"importing {what}", None) as advance:
+        session = scint.load(file, into=opts.url, branch=opts.branch, progress=lambda done, total: advance(done, total))
     with session:
         out.print(
             f"imported branch {session.branch_name} at version {session.version} into {session.url}", markup=False

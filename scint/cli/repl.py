@@ -100,15 +100,13 @@ class Catalog:
 
     @classmethod
     def of(cls, session: scint.Session) -> Catalog:
-        from scint.contexts.registry import registered
-
         view = session.view()
-        builtins = getattr(session, "_builtins", None)
+        language = session.language()
         return cls(
             contexts={p: view.type_of(p) for p in view.paths()},
-            types={name: dict(t.specs()) for name, t in registered().items()},
-            functions=dict(getattr(builtins, "functions", {})) or dict.fromkeys(BUILTINS),
-            history=dict(getattr(builtins, "history", {})),
+            types=language["types"],
+            functions=language["functions"] or dict.fromkeys(BUILTINS),
+            history=language["history"],
         )
 
     def specs_at(self, path: str) -> dict[str, Any]:

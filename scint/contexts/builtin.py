@@ -6,6 +6,7 @@ from typing import Any
 
 from scint.contexts.base import MISSING, NAME_RE, Context, action, did_you_mean, internal, macro, query
 from scint.contexts.registry import register
+from scint.contexts.types import copy_value
 from scint.errors import ActionError, BadArguments
 
 __all__ = ["Composer", "Container", "Process", "Task", "Thread"]
@@ -14,6 +15,11 @@ __all__ = ["Composer", "Container", "Process", "Task", "Thread"]
 def _clip(key: str, limit: int = 40) -> str:
     """A key as error messages show it: short (keys may be long, messages should not be)."""
     return key if len(key) <= limit else key[: limit - 3] + "..."
+
+
+def _other_fields(ctx: Context, big: str) -> dict[str, Any]:
+    """A copy of every field but the big one that a type journals itself (subclasses may add fields)."""
+    return copy_value({k: v for k, v in ctx.__dict__.items() if k != big})
 
 
 def _nearest(key: str, keys: list[str]) -> str:
@@ -33,16 +39,18 @@ class Container(Context):
     data: dict[str, Any] = {}
 
     # Undo is a journal of the keys a program touched (not a copy of the whole store): cheap for big stores.
-    def __scint_checkpoint__(self) -> dict[str, Any]:
+    def __scint_checkpoint__(self) -> tuple[dict[str, Any], dict[str, Any]]:
         self._scint_journal = {}
-        return self._scint_journal
+        return _other_fields(self, "data"), self._scint_journal
 
     def __scint_restore__(self, token: Any) -> None:
-        for key, old in token.items():
+        others, journal = token
+        for key, old in journal.items():
             if old is MISSING:
                 self.data.pop(key, None)
             else:
                 self.data[key] = old
+        self.__dict__.update(others)
         self._scint_journal = None
 
     def __scint_commit__(self) -> None:
@@ -103,6 +111,24 @@ class Composer(Context):
 
     workflows: dict[str, Any] = {}
 
+    # Undo journals the workflow names a program defines (not a copy of every stored workflow).
+    def __scint_checkpoint__(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        self._scint_journal = {}
+        return _other_fields(self, "workflows"), self._scint_journal
+
+    def __scint_restore__(self, token: Any) -> None:
+        others, journal = token
+        for name, old in journal.items():
+            if old is MISSING:
+                self.workflows.pop(name, None)
+            else:
+                self.workflows[name] = old
+        self.__dict__.update(others)
+        self._scint_journal = None
+
+    def __scint_commit__(self) -> None:
+        self._scint_journal = None
+
     @action
     def define(self, name: str, body: str, params: list[str] = []) -> str:  # noqa: B006 - defaults are copied
         """Store the program `body` as workflow `name`; inside it `$param` reads each parameter.
@@ -115,6 +141,9 @@ class Composer(Context):
                 raise BadArguments(f"a workflow parameter must be a plain name, not {p!r}")
         if len(set(params)) != len(params):
             raise BadArguments("workflow parameters must be distinct")
+        journal = self._scint_journal
+        if journal is not None and name not in journal:
+            journal[name] = self.workflows.get(name, MISSING)
         self.workflows[name] = {"params": list(params), "body": body}
         return name
 
@@ -162,6 +191,15 @@ class Thread(Context):
 
     posts: list[dict[str, Any]] = []
 
+    # Messages are only ever appended: undo is cutting the list back, not a copy of the conversation.
+    def __scint_checkpoint__(self) -> tuple[dict[str, Any], int]:
+        return _other_fields(self, "posts"), len(self.posts)
+
+    def __scint_restore__(self, token: Any) -> None:
+        others, length = token
+        del self.posts[length:]
+        self.__dict__.update(others)
+
     @action
     def post(self, role: str, content: str) -> int:
         """Append a message from `role` (e.g. "user", "assistant"); returns its number."""
@@ -195,6 +233,16 @@ class Process(Context):
     answer: str | None = None
     transcript: list[dict[str, Any]] = []
     next_task: int = 1
+
+    # The transcript is only ever appended and the other fields are immutable values: undo keeps the transcript's
+    # length and the other fields, not a copy of the transcript.
+    def __scint_checkpoint__(self) -> tuple[dict[str, Any], int]:
+        return _other_fields(self, "transcript"), len(self.transcript)
+
+    def __scint_restore__(self, token: Any) -> None:
+        others, length = token
+        del self.transcript[length:]
+        self.__dict__.update(others)
 
     @action
     def add_task(self, title: str, detail: str | None = None) -> str:
