@@ -8,6 +8,8 @@ Every store lives under the test's own tmp_path, so the suite runs under `pytest
 from __future__ import annotations
 
 import importlib.util
+import os
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -24,8 +26,33 @@ def _has_lmdb_module() -> bool:
         return False
 
 
-PERSISTENT_BACKENDS = ["sqlite", *(["lmdb"] if _has_lmdb_module() else [])]
+PERSISTENT_BACKENDS = ["sqlite", *(["lmdb"] if _has_lmdb_module() else []), "postgres"]
 BACKENDS = ["memory", *PERSISTENT_BACKENDS]
+
+# PostgreSQL: the local server (CI starts it), one fresh schema per store, dropped when the test run ends.
+PG_SERVER = os.environ.get("SCINT_TEST_PG_SERVER", "postgresql://postgres@127.0.0.1:5432")
+PG_DATABASE = os.environ.get("SCINT_TEST_PG_DATABASE", "test")
+_pg_schemas: list[str] = []
+
+
+def _pg_url() -> str:
+    import psycopg
+
+    schema = "scint_" + uuid.uuid4().hex[:16]
+    with psycopg.connect(f"{PG_SERVER}/{PG_DATABASE}", autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    _pg_schemas.append(schema)
+    return f"{PG_SERVER}/{PG_DATABASE}?schema={schema}&pool_size=2&max_overflow=2"
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if not _pg_schemas:
+        return
+    import psycopg
+
+    with psycopg.connect(f"{PG_SERVER}/{PG_DATABASE}", autocommit=True) as conn:
+        for schema in _pg_schemas:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 def url_for(backend: str, directory: Path) -> str:
@@ -36,6 +63,8 @@ def url_for(backend: str, directory: Path) -> str:
         return f"sqlite:///{directory}/s.db"
     if backend == "lmdb":
         return f"lmdb:///{directory}/lmdb"
+    if backend == "postgres":
+        return _pg_url()
     raise ValueError(backend)
 
 
