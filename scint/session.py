@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import os
+import random
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -202,12 +204,7 @@ class Session:
                 env = environment_for_url(self.url)
             else:
                 self.url = url or "custom://"
-            try:
-                self.app = ScintApp(env=env)
-            except ScintError:
-                raise
-            except Exception as exc:
-                raise StoreError(f"cannot open the store {self.url}: {exc}") from exc
+            self.app = _open_app(env, self.url)
         self._owns_app = _app is None
         self.limits = limits or Limits()
         self._head: ContextMap | None = None
@@ -315,6 +312,8 @@ class Session:
                 txn.undo()
                 txn.forget_unsaved()
                 log.info("program %s: the head moved on; retrying (attempt %d)", program_id, attempt + 2)
+                if attempt >= 2:  # contention: back off (randomised, growing) so that every writer gets through
+                    time.sleep(random.uniform(0, min(0.001 * 2 ** (attempt - 2), 0.1)))
                 continue
             except ScintError:
                 txn.undo()
@@ -795,6 +794,23 @@ class Session:
             program_id=uuid.uuid4().hex[:16],
             branch=self.branch_name,
         )
+
+
+def _open_app(env: dict[str, str], url: str) -> ScintApp:
+    """The Application on a store. Several processes opening a new store at once may race on creating its tables
+    (PostgreSQL answers "tuple concurrently updated"); such a race is retried, anything else is reported."""
+    for attempt in range(6):
+        try:
+            return ScintApp(env=env)
+        except ScintError:
+            raise
+        except Exception as exc:
+            text = str(exc).lower()
+            if attempt < 5 and ("concurrently" in text or "deadlock" in text or "already exists" in text):
+                time.sleep(random.uniform(0.005, 0.05) * (attempt + 1))
+                continue
+            raise StoreError(f"cannot open the store {url}: {exc}") from exc
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _int(value: Any, name: str) -> int:
