@@ -68,7 +68,8 @@ class ScintApp(Application):
 @attrs.frozen
 class Result:
     """What `Session.run` returns: the last statement's value, every statement's value, the branch version
-    after the program, and the events it recorded (empty for a read-only program)."""
+    after the program, and the events it recorded (empty for a read-only program). After a dry run, `events`
+    are the ones the program would have recorded, and `version` is the unchanged head."""
 
     value: Any
     values: tuple[Any, ...]

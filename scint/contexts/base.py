@@ -218,7 +218,8 @@ class MapAccess(Protocol):
 
 
 # Names a context type may not use for state fields (they are its methods and the map's bookkeeping).
-_RESERVED = frozenset({"path", "name", "type_name", "now", "create_child", "child", "children"})
+# (`type` and `parent` are create_context's own parameters, so a field by those names could never be set there.)
+_RESERVED = frozenset({"path", "name", "type", "parent", "type_name", "now", "create_child", "child", "children"})
 
 
 class Context:

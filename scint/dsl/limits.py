@@ -4,17 +4,32 @@ from __future__ import annotations
 
 import attrs
 
+# Nesting is walked recursively after parsing (formatting, comparing, evaluating): keep it well inside Python's
+# recursion limit whatever a caller configures.
+MAX_DEPTH_CEILING = 200
+
+
+def _positive(instance: object, attribute: attrs.Attribute, value: int) -> None:  # type: ignore[type-arg]
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"Limits.{attribute.name} must be a whole number of at least 1, not {value!r}")
+
+
+def _depth(instance: object, attribute: attrs.Attribute, value: int) -> None:  # type: ignore[type-arg]
+    _positive(instance, attribute, value)
+    if value > MAX_DEPTH_CEILING:
+        raise ValueError(f"Limits.max_depth is at most {MAX_DEPTH_CEILING}, not {value}")
+
 
 @attrs.frozen(slots=True)
 class Limits:
     """Bounds on a program's text and the values in it. Pass your own to `scint.parse(text, limits=...)`."""
 
-    max_program_chars: int = 1_000_000
-    max_statements: int = 10_000
-    max_depth: int = 32  # nesting of brackets: a call's parentheses count as one level
-    max_string_chars: int = 262_144
-    max_items: int = 10_000  # elements of one list or dict, arguments of one call
-    max_int_bits: int = 63  # integers lie in (-2**63, 2**63)
+    max_program_chars: int = attrs.field(default=1_000_000, validator=_positive)
+    max_statements: int = attrs.field(default=10_000, validator=_positive)
+    max_depth: int = attrs.field(default=32, validator=_depth)  # nesting of brackets; a call's parentheses count
+    max_string_chars: int = attrs.field(default=262_144, validator=_positive)
+    max_items: int = attrs.field(default=10_000, validator=_positive)  # of one list or dict, arguments of a call
+    max_int_bits: int = attrs.field(default=63, validator=_positive)  # integers lie in (-2**63, 2**63)
 
 
 DEFAULT_LIMITS = Limits()

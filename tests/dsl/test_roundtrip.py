@@ -26,7 +26,7 @@ SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[Heal
 NO_LIMITS = Limits(
     max_program_chars=10**9,
     max_statements=10**9,
-    max_depth=10**9,
+    max_depth=200,  # the ceiling Limits allows
     max_string_chars=10**9,
     max_items=10**9,
     max_int_bits=10**6,
