@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import random
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -30,6 +31,7 @@ from scint.core.history import (
     INDEX_ID,
     BranchIndex,
     check_branch_name,
+    check_imported,
     diff_views,
     export_lines,
     fast_lineage,
@@ -164,6 +166,9 @@ class RerunReport:
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # IPython's plain-text display
         printer.text(str(self))
+
+
+_PATH_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}(\.[A-Za-z][A-Za-z0-9_]{0,63}){0,16}")
 
 
 def _parse_ref(ref: Any) -> tuple[str | None, int | None]:
@@ -575,9 +580,11 @@ class Session:
             count += 1
             try:
                 if "run" in request and actor.startswith("process:"):  # a process run starts: run it again
-                    rerun_processes.append(request["run"])
-                    steps = request.get("max_steps", 10)
-                    other.run(f"{request['run']}.run(max_steps={int(steps)})", actor=request.get("by") or "human")
+                    run, steps, by = request["run"], request.get("max_steps", 10), request.get("by") or "human"
+                    if not isinstance(run, str) or not _PATH_RE.fullmatch(run) or type(steps) is not int:
+                        raise HistoryError(f"the recorded process run {request!r} is damaged; it cannot be run again")
+                    rerun_processes.append(run)
+                    other.run(f"{run}.run(max_steps={steps})", actor=by if isinstance(by, str) else "human")
                 elif actor.startswith("llm:") and isinstance(request.get("text"), str):  # written by ask
                     other.ask(request["text"])
                 else:
@@ -904,6 +911,10 @@ def load(
         for n, doc in enumerate(events, 1):
             if progress is not None and n % 5_000 == 0:
                 progress(n, len(events))
+            try:
+                check_imported(head.state, doc)
+            except HistoryError as exc:
+                raise HistoryError(f"event {n} of {path}: {exc}; the file is damaged or edited") from None
             head.trigger_event(
                 ContextMap.Applied,
                 path=doc["path"],
@@ -928,6 +939,9 @@ def load(
     except IntegrityError:
         session.close()
         raise HistoryError(f"{into} changed while importing; nothing was imported") from None
+    except Exception as exc:  # the file is the input: whatever it holds, the caller gets a ScintError
+        session.close()
+        raise HistoryError(f"the export does not replay: {type(exc).__name__}: {exc}") from exc
     session.branch_name = name
     session._head = head
     session._maybe_snapshot(head)

@@ -27,6 +27,7 @@ __all__ = [
     "EXPORT_FORMAT",
     "BranchIndex",
     "check_branch_name",
+    "check_imported",
     "diff_views",
     "load_map",
     "read_export",
@@ -285,6 +286,83 @@ def export_lines(branch: str, version: int, events: Iterable[tuple[int, Any]]) -
     yield json.dumps({"end": True, "events": count, "sha256": digest.hexdigest()})
 
 
+# What an event's provenance may hold, by key (other keys are kept as they are, if they are JSON).
+_META_TYPES: dict[str, tuple[type, ...]] = {"actor": (str,), "source": (str,), "text": (str,), "program": (str,)}
+_META_INTS = ("n", "tv")
+
+
+def _check_event(doc: dict[str, Any], n: int) -> None:
+    """An event line holds what Scint itself writes: string path and action, JSON arguments with string keys,
+    and provenance of the right types. (Whether the action exists and accepts the arguments is checked when
+    the events are replayed.)"""
+    from scint.contexts.types import is_json
+
+    def bad(what: str) -> HistoryError:
+        return HistoryError(f"line {n}: {what}; the file is damaged or edited")
+
+    if type(doc["path"]) is not str or type(doc["action"]) is not str:
+        raise bad("the event's path and action must be strings")
+    if type(doc["args"]) is not dict or not is_json(doc["args"]) or not _bounded_ints(doc["args"]):
+        raise bad("the event's arguments must be a JSON object of finite values (integers within 64 bits)")
+    meta = doc["meta"]
+    if type(meta) is not dict or not is_json(meta) or not _bounded_ints(meta):
+        raise bad("the event's provenance must be a JSON object")
+    for key, types in _META_TYPES.items():
+        if key in meta and type(meta[key]) not in types:
+            raise bad(f"the provenance's `{key}` must be a string")
+    for key in _META_INTS:
+        if key in meta and (type(meta[key]) is not int or not 0 <= meta[key] < 2**31):
+            raise bad(f"the provenance's `{key}` must be a whole number")
+
+
+_BUILTIN_ARGS: dict[str, dict[str, tuple[type, ...]]] = {
+    "create_context": {"name": (str,), "type": (str,), "parent": (str, type(None)), "config": (dict,)},
+    "drop_context": {"path": (str,)},
+}
+
+
+def check_imported(state: Any, doc: dict[str, Any]) -> None:
+    """An imported event's arguments are what the live path would have recorded: the built-ins' arguments with
+    their types, or an action's every parameter, type-checked against its signature. (Unknown contexts and
+    actions are named when the event is applied; events of an older schema version are upcast there.)"""
+    from scint.errors import ScintError
+
+    path, action, args = doc["path"], doc["action"], doc["args"]
+    if path == "":
+        wanted = _BUILTIN_ARGS.get(action)
+        if wanted is not None and (
+            set(args) != set(wanted) or any(type(args[k]) not in types for k, types in wanted.items())
+        ):
+            shape = ", ".join(f"{k}: {' | '.join(t.__name__ for t in ts)}" for k, ts in wanted.items())
+            raise HistoryError(f"`{action}` is recorded with the arguments {sorted(args)}; it takes {shape}")
+        return
+    ctx = state.contexts.get(path)
+    if ctx is None or doc["meta"].get("tv", 1) != ctx.schema_version:
+        return
+    spec = type(ctx).__scint_specs__.get(action)
+    if spec is None or spec.kind not in ("action", "internal"):
+        return
+    try:
+        bound = spec.bind([], args, where=path)
+    except ScintError as exc:
+        raise HistoryError(f"`{path}.{action}` is recorded with arguments it does not take: {exc}") from None
+    if len(bound) != len(args):
+        missing = sorted(set(bound) - set(args))
+        raise HistoryError(f"`{path}.{action}` is recorded without the arguments {missing}")
+
+
+def _bounded_ints(value: Any) -> bool:
+    """No integer outside (-2**63, 2**63), as the language admits (is_json has checked the structure)."""
+    t = type(value)
+    if t is int:
+        return -(2**63) < value < 2**63
+    if t is list:
+        return all(_bounded_ints(v) for v in value)
+    if t is dict:
+        return all(_bounded_ints(v) for v in value.values())
+    return True
+
+
 def read_export(lines: Iterable[bytes]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Check an export completely (format, order, count, checksum) before anything is imported."""
     digest = hashlib.sha256()
@@ -296,7 +374,7 @@ def read_export(lines: Iterable[bytes]) -> tuple[dict[str, Any], list[dict[str, 
             raise HistoryError(f"line {n}: data after the end of the export")
         try:
             doc = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise HistoryError(f"line {n} is not valid JSON ({exc}); the file is damaged") from None
         if not isinstance(doc, dict):
             raise HistoryError(f"line {n} is not a JSON object; the file is damaged")
@@ -310,6 +388,7 @@ def read_export(lines: Iterable[bytes]) -> tuple[dict[str, Any], list[dict[str, 
         else:
             if set(doc) != {"v", "path", "action", "args", "meta", "time"} or doc["v"] != len(events) + 1:
                 raise HistoryError(f"line {n}: not the next event of the history; the file is damaged or edited")
+            _check_event(doc, n)
             try:
                 doc["time"] = datetime.fromisoformat(doc["time"])
             except (TypeError, ValueError):
