@@ -39,11 +39,13 @@ class ToolCall:
     @property
     def program(self) -> str | None:
         """The Scint program the call carries, or None if it carries none."""
+        if not isinstance(self.input, str):
+            return None
         if self.kind == "custom":
             return self.input
         try:
             args = json.loads(self.input or "{}")
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
         program = args.get("program") if isinstance(args, dict) else None
         return program if isinstance(program, str) else None

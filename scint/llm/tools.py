@@ -92,19 +92,36 @@ def to_tool_call(call: Any) -> ToolCall:
     kind = call.get("type")
     if kind == "function" and isinstance(call.get("function"), dict):  # Chat
         fn = call["function"]
-        return ToolCall(str(call.get("id", "")), str(fn.get("name", "")), "function", fn.get("arguments") or "")
+        return ToolCall(str(call.get("id", "")), str(fn.get("name", "")), "function", _arguments(fn.get("arguments")))
     if kind == "custom" and isinstance(call.get("custom"), dict):  # Chat
         c = call["custom"]
-        return ToolCall(str(call.get("id", "")), str(c.get("name", "")), "custom", c.get("input") or "")
+        return ToolCall(str(call.get("id", "")), str(c.get("name", "")), "custom", _input(c.get("input")))
     if kind == "function_call":  # Responses
         cid = call.get("call_id") or call.get("id") or ""
-        return ToolCall(str(cid), str(call.get("name", "")), "function", call.get("arguments") or "")
+        return ToolCall(str(cid), str(call.get("name", "")), "function", _arguments(call.get("arguments")))
     if kind == "custom_tool_call":  # Responses
         cid = call.get("call_id") or call.get("id") or ""
-        return ToolCall(str(cid), str(call.get("name", "")), "custom", call.get("input") or "")
+        return ToolCall(str(cid), str(call.get("name", "")), "custom", _input(call.get("input")))
     if {"id", "kind", "input"} <= call.keys():  # ToolCall.as_dict()
         return ToolCall(str(call["id"]), str(call.get("name", TOOL_NAME)), str(call["kind"]), str(call["input"]))
     raise LLMError(f"not a tool call this version understands: type {kind!r}")
+
+
+def _arguments(value: Any) -> str:
+    """A function call's arguments as JSON text: some clients hand them over already parsed."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    try:
+        return json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError, RecursionError):
+        return repr(value)[:1000]
+
+
+def _input(value: Any) -> str:
+    """A custom call's input: the program text (anything else is no program, and the parser says so)."""
+    return value if isinstance(value, str) else "" if value is None else repr(value)[:1000]
 
 
 def call_problem(call: ToolCall) -> str | None:
@@ -114,7 +131,7 @@ def call_problem(call: ToolCall) -> str | None:
     if call.program is None:
         return (
             f'error: the `{TOOL_NAME}` tool takes JSON arguments {{"program": "<Scint program>"}}; '
-            f"got {call.input[:200]!r}"
+            f"got {str(call.input)[:200]!r}"
         )
     return None
 
