@@ -25,7 +25,7 @@ import attrs
 
 from scint.contexts.builtin import Process, Thread
 from scint.contexts.types import copy_value
-from scint.dsl import Assign, Const, DictValue, ListValue, Program, quote
+from scint.dsl import Assign, Const, DictValue, Limits, ListValue, Program, parse, quote
 from scint.errors import BadArguments, LimitExceeded, LLMError, PermissionDenied, ScintError
 from scint.llm.docs import PROCESS_INSTRUCTIONS, describe_state
 from scint.llm.loop import Conversation, adrive, assistant_message, drive, tool_message
@@ -40,6 +40,10 @@ __all__ = ["RunLimits", "arun_process", "arun_processes", "find_run", "is_run_ca
 
 MAX_TEXT = 16_000  # characters of a reply or an output kept in the transcript
 MAX_STEPS_PER_RUN = 1_000
+MAX_ANSWER = 200_000  # characters of a final answer kept (and returned)
+# Bounds for parsing the runtime's own records: every string in them is clipped above, but a reply may carry many
+# tool calls, and escapes (\u0000) lengthen the text.
+_RECORD_LIMITS = Limits(max_program_chars=100_000_000, max_string_chars=8 * MAX_ANSWER, max_items=1_000_000)
 
 
 @attrs.define
@@ -228,13 +232,14 @@ def _steps(
         active.limits.tokens += reply.usage.total
         entry: dict[str, Any] = {"text": _clip(reply.text), "tokens": reply.usage.total, "model": reply.model}
         if not reply.tool_calls:
-            _record(session, path, me, entry=entry, status="done", answer=reply.text or "")
-            return reply.text or ""
+            answer = _clip(reply.text or "", MAX_ANSWER) or ""
+            _record(session, path, me, entry=entry, status="done", answer=answer)
+            return answer
         calls, outputs = [], []
         for call in reply.tool_calls:
             request = {"process": path, "step": step, "model": reply.model or provider.model, "call": call.id}
             outputs.append(_clip(handle(session, call, actor=me, scope=path, self_path=path, request=request)))
-            calls.append(call.as_dict())
+            calls.append({k: _clip(v) if isinstance(v, str) else v for k, v in call.as_dict().items()})
         entry.update(calls=calls, outputs=outputs)
         _record(session, path, me, entry=entry)
     _record(session, path, me, entry={"stopped": f"max_steps={max_steps} reached"}, status="stopped")
@@ -278,7 +283,9 @@ def _record(
     if status is not None:
         statements.append(f"{path}.set_status(status={literal(status)}, answer={literal(answer)})")
     try:
-        session.run("\n".join(statements), actor=actor, request=request, _internal=True)
+        # The runtime writes these, from clipped model output: a user's tighter Limits are for programs.
+        program = parse("\n".join(statements), limits=_RECORD_LIMITS)
+        session.run(program, actor=actor, request=request, _internal=True)
     except ScintError as exc:
         raise LLMError(f"could not record the run of {path}: {exc}") from exc
 
@@ -311,7 +318,7 @@ def literal(value: Any) -> str:
     raise TypeError(f"not a JSON-like value: {type(value).__name__}")
 
 
-def _clip(text: str | None) -> str | None:
-    if text is None or len(text) <= MAX_TEXT:
+def _clip(text: str | None, limit: int = MAX_TEXT) -> str | None:
+    if text is None or len(text) <= limit:
         return text
-    return text[: MAX_TEXT - 40] + f"... ({len(text):,} characters in all)"
+    return text[: limit - 40] + f"... ({len(text):,} characters in all)"

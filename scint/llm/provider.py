@@ -26,15 +26,27 @@ Message = dict[str, Any]
 TOOL_NAME = "scint"
 
 
+def model_text(value: Any) -> Any:
+    """Text from a model service as a store can hold it: a lone UTF-16 surrogate (JSON's "\\ud800" decodes to
+    one) becomes U+FFFD. Anything that is not a string is left to the caller to refuse."""
+    if type(value) is not str:
+        return value
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return value
+
+
 @attrs.frozen
 class ToolCall:
     """One tool call of a reply: `kind` "function" (its `input` is the JSON arguments) or "custom" (its `input`
     is the program itself)."""
 
-    id: str
-    name: str = TOOL_NAME
-    kind: str = "function"
-    input: str = ""
+    id: str = attrs.field(converter=model_text)
+    name: str = attrs.field(default=TOOL_NAME, converter=model_text)
+    kind: str = attrs.field(default="function", converter=model_text)
+    input: str = attrs.field(default="", converter=model_text)
 
     @property
     def program(self) -> str | None:
@@ -80,10 +92,10 @@ class Usage:
 class Reply:
     """A model's reply, whatever the API: its text, its tool calls, the usage reported, the model that answered."""
 
-    text: str | None = None
+    text: str | None = attrs.field(default=None, converter=model_text)
     tool_calls: tuple[ToolCall, ...] = attrs.field(default=(), converter=tuple)
     usage: Usage = Usage()
-    model: str = ""
+    model: str = attrs.field(default="", converter=model_text)
     raw: Any = attrs.field(default=None, eq=False, repr=False)
 
 
