@@ -9,6 +9,7 @@ no update is lost and no program applies twice.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import random
@@ -25,7 +26,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, PersistenceError, Transcoder
 
 from scint.contexts import builtin as _builtin  # noqa: F401 - registers the built-in types
-from scint.contexts.types import copy_value
+from scint.contexts.types import copy_value, is_json
 from scint.core.builtins import make_builtins
 from scint.core.history import (
     INDEX_ID,
@@ -45,7 +46,7 @@ from scint.core.map import ContextMap, ScintTranscoder, branch_id
 from scint.core.state import MapState
 from scint.core.view import ContextMapView
 from scint.dsl import Limits, Program, parse, quote
-from scint.errors import ConflictError, HistoryError, ScintError, StoreError
+from scint.errors import BadArguments, ConflictError, HistoryError, ScintError, StoreError
 from scint.llm import process as _llm_process
 
 __all__ = ["Diff", "LogEntry", "RerunReport", "Result", "Session", "load", "open"]
@@ -282,8 +283,13 @@ class Session:
         """Run a program atomically and return its Result. With `dry_run`, validate and execute it but record
         nothing. `scope` limits which contexts it may change; `self_path` is what `self` names in it."""
         self._check_open()
-        if not isinstance(actor, str) or not actor:
-            raise ScintError("actor must be a non-empty string such as 'human' or 'llm:gpt-5-mini'")
+        if not isinstance(actor, str) or not actor or not _storable(actor):
+            raise ScintError("actor must be a non-empty string of valid text such as 'human' or 'llm:gpt-5-mini'")
+        for name, value in (("scope", scope), ("self_path", self_path)):
+            if value is not None and not (isinstance(value, str) and _PATH_RE.fullmatch(value)):
+                raise BadArguments(f"{name} must be a context path such as 'research.lit', not {value!r:.80}")
+        if request is not None and not _storable(request):
+            raise BadArguments("request must be JSON-like data: text, finite numbers, lists, dicts with string keys")
         program = text if isinstance(text, Program) else parse(text, limits=self.limits)
         if _llm_process.is_run_call(program):  # `<process>.run()`: each model step commits on its own (scint/llm)
             ran = self._run_process(program, actor, scope=scope, self_path=self_path, dry_run=dry_run)
@@ -597,7 +603,7 @@ class Session:
         """Write this branch's whole history (inherited prefix included) as JSON Lines with a checksummed
         trailer; returns the number of events. The file appears complete or not at all."""
         self._check_open()
-        target = Path(path)
+        target = _path(path)
         tmp = target.with_name(target.name + ".partial")
         version = self.version
         count = 0
@@ -622,6 +628,8 @@ class Session:
     def view(self, path: str | None = None, at: int | None = None) -> ContextMapView:
         """A read-only view of the contexts under `path` as of version `at` (default: the head)."""
         self._check_open()
+        if path is not None and not isinstance(path, str):
+            raise BadArguments(f"path must be a context path such as 'notes', not {path!r:.80}")
         if at is None:
             head = self._guard(self._current)
             if head is None:
@@ -643,6 +651,8 @@ class Session:
         self._check_open()
         if limit is not None:
             limit = _int(limit, "limit")
+            if limit < 0:
+                raise HistoryError("limit must be zero or more")
         return list(self._iter_log(limit))
 
     def log_entries(self, limit: int | None) -> list[dict[str, Any]]:
@@ -821,6 +831,24 @@ def _open_app(env: dict[str, str], url: str) -> ScintApp:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def _storable(value: Any) -> bool:
+    """Whether a value given beside a program (its actor, its request) can be recorded: JSON-like data whose text
+    is valid Unicode (no lone surrogate)."""
+    if not is_json(value):
+        return False
+    try:
+        json.dumps(value, ensure_ascii=False).encode()
+    except (UnicodeEncodeError, ValueError):
+        return False
+    return True
+
+
+def _path(value: Any) -> Path:
+    if not isinstance(value, (str, os.PathLike)):
+        raise HistoryError(f"a file path is a string or a pathlib.Path, not {type(value).__name__}")
+    return Path(value)
+
+
 def _int(value: Any, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise HistoryError(f"`{name}` must be a whole number, not {value!r}")
@@ -896,7 +924,7 @@ def load(
     written; the import is one store transaction, so a bad file changes nothing. `progress` is called with
     (events replayed, events in the file)."""
     try:
-        with Path(path).open("rb") as fh:
+        with _path(path).open("rb") as fh:
             header, events = read_export(fh)
     except OSError as exc:
         raise HistoryError(f"cannot read {path}: {exc}") from None

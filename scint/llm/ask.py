@@ -60,6 +60,10 @@ def ask_conversation(
 ) -> Conversation:
     if not isinstance(text, str) or not text.strip():
         raise LLMError("ask needs a request in words")
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        raise LLMError("the request is not valid text: it holds half of a UTF-16 surrogate pair") from None
     if isinstance(max_retries, bool) or not isinstance(max_retries, int) or not 0 <= max_retries <= 20:
         raise LLMError("max_retries must be a whole number from 0 to 20")
     messages: list[Message] = [
