@@ -337,6 +337,10 @@ class Session:
                 txn.undo()
                 log.exception("program %s failed unexpectedly", program_id)
                 raise ScintError(f"internal error while running the program: {type(exc).__name__}: {exc}") from exc
+            except BaseException:  # KeyboardInterrupt (Ctrl-C in a notebook), SystemExit: the session stays usable
+                txn.undo()
+                self._head = None  # the interrupt may have come after the store committed: reload what it holds
+                raise
             txn.commit()
             log.info("program %s by %s: %d events, version %d", program_id, actor, len(it.events), self._head_version())
             return self._result(values, it, program_id, committed=True)
