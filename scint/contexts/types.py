@@ -10,6 +10,7 @@ from typing import Any, Literal, Union
 __all__ = ["check", "copy_value", "describe", "is_json", "json_schema"]
 
 _SCALARS = (type(None), bool, int, float, str)
+_BIG_INT = 10**4000  # Python writes integers of at most 4,300 digits as text (JSON); Scint keeps them well inside
 
 
 def copy_value(value: Any) -> Any:
@@ -26,6 +27,8 @@ def is_json(value: Any, depth: int = 0) -> bool:
     """Whether `value` is a JSON-like value Scint can store and replay (no tuples, sets or objects)."""
     t = type(value)
     if t in _SCALARS:
+        if t is int:
+            return -_BIG_INT < value < _BIG_INT
         return t is not float or (value == value and value not in (float("inf"), float("-inf")))
     if depth > 64:
         return False

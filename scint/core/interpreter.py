@@ -219,6 +219,13 @@ class Interpreter:
             if self.request is not None:
                 meta["request"] = self.request
         result = _plain(self.head.record(path, action, args, meta), f"{path}.{action}()")
+        if path and type(target).__module__ != _BUILTIN_MODULE and not is_json(target.__dict__):
+            # A type's own action left state that cannot be stored, snapshotted or rendered (a set, a tuple, NaN,
+            # an int key): refuse it now, while the program can still be rolled back.
+            raise ActionError(
+                f"{path}.{action}() left {path}'s state holding a value Scint cannot store (only null, bools, "
+                "numbers, strings, lists and dicts with string keys); fix the type's action"
+            )
         self.events.append(EventRecord(self.head.scint_version, path, action, args))
         return result
 
