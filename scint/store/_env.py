@@ -133,21 +133,22 @@ def translate(error: lmdb.Error) -> PersistenceError:
 class _Gate:
     """Transactions enter shared; map resizing and fork enter exclusive (LMDB needs no live transactions)."""
 
-    __slots__ = ("_active", "_cond", "_exclusive")
+    __slots__ = ("_active", "_cond", "_exclusive", "_lock")
 
     def __init__(self) -> None:
-        self._cond = threading.Condition(threading.Lock())
+        self._lock = threading.Lock()  # entered directly on the hot path (a C lock, not the Condition's wrapper)
+        self._cond = threading.Condition(self._lock)
         self._active = 0
         self._exclusive = False
 
     def enter(self) -> None:
-        with self._cond:
+        with self._lock:
             while self._exclusive:
                 self._cond.wait()
             self._active += 1
 
     def leave(self) -> None:
-        with self._cond:
+        with self._lock:
             self._active -= 1
             if self._exclusive and not self._active:
                 self._cond.notify_all()
@@ -238,6 +239,16 @@ class Store:
                     self.gate.leave()
 
         return self._retrying(attempt)
+
+    def last_txnid(self) -> int:
+        """The id of the last committed write transaction, by any process (read from the meta pages)."""
+        self.gate.enter()
+        try:
+            return self.env.info()["last_txnid"]
+        except lmdb.Error as e:
+            raise translate(e) from e
+        finally:
+            self.gate.leave()
 
     def _retrying(self, attempt: Callable[[], T]) -> T:
         while True:

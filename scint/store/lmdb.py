@@ -80,24 +80,42 @@ def _version(version: int) -> bytes:
     return _U64.pack(version)
 
 
+# Ids and topics repeat across batches (a session writes one branch), so their encodings are kept; bounded.
+_PREFIXES: dict[UUID | str, bytes] = {}
+_HEADERS: dict[tuple[str, bool], bytes] = {}
+_CACHED = 1024
+
+
+def _prefix_of(originator_id: UUID | str) -> bytes:
+    prefix = _PREFIXES.get(originator_id)
+    if prefix is None:
+        prefix = _id_prefix(originator_id)
+        if len(_PREFIXES) >= _CACHED:
+            _PREFIXES.clear()
+        _PREFIXES[originator_id] = prefix
+    return prefix
+
+
+def _header_of(topic: str, is_uuid: bool) -> bytes:
+    header = _HEADERS.get((topic, is_uuid))
+    if header is None:
+        raw = topic.encode()
+        header = bytes((_UUID_FLAG if is_uuid else 0,)) + _U16.pack(len(raw)) + raw
+        if len(_HEADERS) >= _CACHED:
+            _HEADERS.clear()
+        _HEADERS[topic, is_uuid] = header
+    return header
+
+
 def _encode(stored_events: Sequence[StoredEvent]) -> list[tuple[bytes, bytes]]:
-    """(key, value) pairs for a batch; ids and topics repeat within a batch, so each is encoded once."""
+    """(key, value) pairs for a batch."""
     pack = _U64.pack
-    prefixes: dict[UUID | str, bytes] = {}
-    headers: dict[tuple[str, bool], bytes] = {}
     records = []
     for event in stored_events:
         originator_id = event.originator_id
-        prefix = prefixes.get(originator_id)
-        if prefix is None:
-            prefix = prefixes[originator_id] = _id_prefix(originator_id)
         is_uuid = isinstance(originator_id, UUID)
-        header = headers.get((event.topic, is_uuid))
-        if header is None:
-            topic = event.topic.encode()
-            header = headers[event.topic, is_uuid] = (
-                bytes((_UUID_FLAG if is_uuid else 0,)) + _U16.pack(len(topic)) + topic
-            )
+        prefix = _PREFIXES.get(originator_id) or _prefix_of(originator_id)
+        header = _HEADERS.get((event.topic, is_uuid)) or _header_of(event.topic, is_uuid)
         try:
             records.append((prefix + pack(event.originator_version), header + event.state))
         except struct.error:
@@ -129,9 +147,15 @@ class LMDBRecorder:
     def __init__(self, lease: Lease, prefix: str = "stored") -> None:
         self._lease = lease
         self._prefix = prefix
+        self._handles_of: tuple[Store | None, dict[str, Any]] = (None, {})
 
     def _name(self, purpose: str) -> str:
         return f"{self._prefix}:{purpose}"
+
+    def change_token(self) -> int:
+        """A number that changes whenever anything is committed to the store, by any process (LMDB's last
+        transaction id): equal tokens mean nothing was written between them (a cheap check, no transaction)."""
+        return self._lease.store.last_txnid()
 
 
 class LMDBAggregateRecorder(LMDBRecorder, AggregateRecorder):
@@ -151,7 +175,10 @@ class LMDBAggregateRecorder(LMDBRecorder, AggregateRecorder):
     ) -> list[int] | None:
         records = _encode(stored_events)
         store = self._lease.store
-        handles = self._handles(store)
+        cached, handles = self._handles_of
+        if cached is not store:  # first use, or the store was reopened (after fork)
+            handles = self._handles(store)
+            self._handles_of = (store, handles)
         if not records and tracking is None:
             return [] if self._notifications_name() else None
         try:
@@ -180,7 +207,10 @@ class LMDBAggregateRecorder(LMDBRecorder, AggregateRecorder):
     def _write(
         self, txn: Any, handles: dict[str, Any], records: list[tuple[bytes, bytes]], tracking: Tracking | None
     ) -> list[int] | None:
-        if records:
+        if len(records) == 1:
+            if not txn.put(records[0][0], records[0][1], db=handles["events"], overwrite=False):
+                raise _Duplicate
+        elif records:
             _, added = txn.cursor(db=handles["events"]).putmulti(records, overwrite=False)
             if added != len(records):
                 raise _Duplicate
@@ -259,8 +289,11 @@ class LMDBApplicationRecorder(LMDBAggregateRecorder, ApplicationRecorder):
             return []
         cursor = txn.cursor(db=handles["notifications"])
         last = _U64.unpack(cursor.key())[0] if cursor.last() else 0
-        ids = list(range(last + 1, last + 1 + len(records)))
         pack = _U64.pack
+        if len(records) == 1:
+            cursor.put(pack(last + 1), records[0][0], append=True)
+            return [last + 1]
+        ids = list(range(last + 1, last + 1 + len(records)))
         cursor.putmulti([(pack(i), key) for i, (key, _) in zip(ids, records, strict=True)], append=True)
         return ids
 

@@ -426,3 +426,45 @@ def test_subscription_wakes_on_local_insert_from_another_factory(tmp_path: Path)
     finally:
         f1.close()
         f2.close()
+
+
+# -- the hot path's shortcuts --------------------------------------------------------------------------------------
+
+
+def test_change_token_moves_with_every_commit_by_anyone(tmp_path: Path) -> None:
+    one, two = make_factory(tmp_path / "s"), make_factory(tmp_path / "s")
+    try:
+        a, b = app_recorder(one), app_recorder(two)
+        oid = uuid4()
+        start = a.change_token()
+        assert a.change_token() == start == b.change_token()  # reading changes nothing
+        a.insert_events([ev(oid, 1)])
+        after = b.change_token()
+        assert after != start
+        b.insert_events([ev(oid, 2)])
+        before = a.change_token()
+        assert before not in (start, after)
+        with pytest.raises(IntegrityError):
+            a.insert_events([ev(oid, 2)])  # an aborted write commits nothing
+        assert a.change_token() == before
+    finally:
+        one.close()
+        two.close()
+
+
+def test_single_and_batched_inserts_agree(factory: LMDBFactory) -> None:
+    recorder = app_recorder(factory)
+    oid, name = uuid4(), "a-string-id"
+    assert recorder.insert_events([ev(oid, 1, b"x")]) == [1]
+    assert recorder.insert_events([ev(name, 1, b"y"), ev(oid, 2, b"z")]) == [2, 3]
+    assert recorder.insert_events([ev(name, 2, b"w")]) == [4]
+    with pytest.raises(IntegrityError, match="already recorded"):
+        recorder.insert_events([ev(oid, 2, b"again")])
+    notes = recorder.select_notifications(1, 10)
+    assert [(n.id, n.originator_id, n.originator_version, n.state) for n in notes] == [
+        (1, oid, 1, b"x"),
+        (2, name, 1, b"y"),
+        (3, oid, 2, b"z"),
+        (4, name, 2, b"w"),
+    ]
+    assert type(notes[1].originator_id) is str and type(notes[0].originator_id) is UUID
