@@ -39,6 +39,7 @@ def default_api() -> str:
 
 def program_grammar(session: Session, *, scope: str | None = None, self_path: str | None = None) -> str:
     """`grammar/scint.lark` specialised to the contexts, actions and parameter names the session may use now."""
+    session._check_open()
     head = session._guard(session._current)
     contexts = head.state.contexts if head is not None else {}
     b = session._builtins
@@ -58,6 +59,7 @@ def tools(
     kind="function": one `program` string parameter, described by the cheat sheet. kind="custom": a grammar
     tool whose Lark grammar admits only calls to existing contexts' actions with their parameter names (build
     it again after a program creates contexts). `scope` and `self_path` specialise it for a process."""
+    session._check_open()
     api = default_api() if api is None else api
     if api not in ("chat", "responses"):
         raise LLMError(f'api must be "chat" or "responses", not {api!r}')

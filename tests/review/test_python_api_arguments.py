@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import scint
-from scint.errors import BadArguments, HistoryError, LLMError, ScintError
+from scint.errors import BadArguments, HistoryError, LLMError, ScintError, StoreError
 from scint.llm import MockProvider
 
 PUT = 'notes.put(key="a", value=1)'
@@ -61,3 +61,12 @@ def test_a_valid_request_and_scope_still_run(s: scint.Session) -> None:
     )
     assert r.version == 3
     assert s.log(limit=1)[0].request == {"step": 1, "text": "é 😀"}
+
+
+@pytest.mark.parametrize("kind", ["function", "custom"])
+def test_tools_of_a_closed_session_is_a_store_error(tmp_path: Path, kind: str) -> None:
+    s = scint.open(f"sqlite:///{tmp_path}/s.db")
+    s.run('create_context("notes")')
+    s.close()
+    with pytest.raises(StoreError, match="closed"):
+        scint.llm.tools(s, kind=kind)
