@@ -172,6 +172,9 @@ class RerunReport:
 _PATH_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}(\.[A-Za-z][A-Za-z0-9_]{0,63}){0,16}")
 
 
+_VERSION_RE = re.compile(r"[0-9]{1,18}")
+
+
 def _parse_ref(ref: Any) -> tuple[str | None, int | None]:
     """A history reference: an int version (this branch), "branch", or "branch@version"."""
     if isinstance(ref, bool):
@@ -182,7 +185,7 @@ def _parse_ref(ref: Any) -> tuple[str | None, int | None]:
         raise HistoryError(f"{ref!r} is not a branch or version")
     name, sep, at = ref.partition("@")
     if sep:
-        if not at.isdigit():
+        if not _VERSION_RE.fullmatch(at):  # ASCII digits only: "²".isdigit() is True, and int("²") fails
             raise HistoryError(f"{ref!r}: write branch@version with a whole number, e.g. main@12")
         return check_branch_name(name), int(at)
     return check_branch_name(name), None

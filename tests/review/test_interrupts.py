@@ -54,13 +54,13 @@ def test_an_interrupted_program_changes_nothing_and_the_session_goes_on(s: scint
 def test_an_interrupt_after_the_store_committed_leaves_the_session_on_what_the_store_holds(
     s: scint.Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    put = s.app.events.put
+    insert = s.app.recorder.insert_events
 
-    def put_then_interrupt(events: Any, **kwargs: Any) -> Any:
-        put(events, **kwargs)
+    def insert_then_interrupt(events: Any, **kwargs: Any) -> Any:
+        insert(events, **kwargs)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(s.app.events, "put", put_then_interrupt)
+    monkeypatch.setattr(s.app.recorder, "insert_events", insert_then_interrupt)
     with pytest.raises(KeyboardInterrupt):
         s.run("o.inc()")
     monkeypatch.undo()
