@@ -42,7 +42,7 @@ from scint.core.history import (
     render_diff,
 )
 from scint.core.interpreter import EventRecord, Interpreter
-from scint.core.map import ContextMap, ScintTranscoder, branch_id
+from scint.core.map import ContextMap, ScintTranscoder, branch_id, fast_mapper, stored_events
 from scint.core.state import MapState
 from scint.core.view import ContextMapView
 from scint.dsl import Limits, Program, parse, quote
@@ -225,6 +225,13 @@ class Session:
         self._closed = False
         # An in-memory store belongs to this session alone: nobody else can have written to it.
         self._private = type(self.app.recorder).__module__ == "eventsourcing.popo"
+        # A store that can say cheaply whether anything was committed since (LMDB: its last transaction id) spares
+        # the catch-up read before each program: `_seen` is (head, token) while that head holds every commit up
+        # to that token.
+        self._token_of: Callable[[], Any] | None = getattr(self.app.recorder, "change_token", None)
+        self._seen: tuple[ContextMap, Any] | None = None
+        # Events are encoded here, straight to StoredEvents, when the mapper is ours without compression/cipher.
+        self._fast_mapper = fast_mapper(self.app.mapper)
         index = self._guard(self._load_index)
         if branch is None:
             self.branch_name = index.current if index is not None else "main"
@@ -250,18 +257,50 @@ class Session:
     def _current(self) -> ContextMap | None:
         """The head, caught up with everything recorded since it was loaded."""
         head = self._head
+        token_of = self._token_of
         if head is None:
+            token = token_of() if token_of is not None else None  # read first: the load sees at least this
             head = self._head = load_map(self.app, self.branch_name)
             if head is not None:
                 self._snapshot_at.setdefault(head.id, head.version)
+                if token_of is not None:
+                    self._seen = (head, token)
             return head
         if head.state.in_transaction:
             raise ScintError("the session is already running a program (a session is not shared between threads)")
         if self._private:
             return head
+        if token_of is not None:
+            token = token_of()
+            seen = self._seen
+            if seen is not None and seen[0] is head and seen[1] == token:
+                return head  # nothing was committed since this head was current
         for event in self.app.events.get(head.id, gt=head.version):
             event.mutate(head)
+        if token_of is not None:
+            self._seen = (head, token)
         return head
+
+    def _record(self, events: list[Any]) -> None:
+        """Save events in one store transaction; keep the head marked current if that was the only commit."""
+        seen = self._seen
+        if self._fast_mapper:
+            self.app.recorder.insert_events(stored_events(self.app.mapper, events))
+        else:
+            self.app.events.put(events)
+        self._advance(seen)
+
+    def _advance(self, seen: tuple[ContextMap, Any] | None) -> None:
+        """After one write of ours: if it was the only commit since `seen`, the head stays marked current
+        (LMDB numbers its write transactions 1, 2, 3...). Otherwise the next program catches up first."""
+        if seen is None or self._token_of is None:
+            return
+        try:
+            token = self._token_of()
+        except Exception:  # the write is done; the next program will simply read
+            return
+        if token == seen[1] + 1:
+            self._seen = (seen[0], token)
 
     @property
     def version(self) -> int:
@@ -322,7 +361,7 @@ class Session:
                     return self._result(values, it, program_id, committed=False)
                 # All pending events of every aggregate the program touched, in one recorder transaction (what
                 # app.save does, without its generic protocol checks and hooks; snapshots are taken on commit).
-                self.app.events.put(events)
+                self._record(events)
             except IntegrityError:
                 txn.undo()
                 txn.forget_unsaved()
@@ -374,7 +413,9 @@ class Session:
         try:
             snapshot = ContextMap.Snapshot.take(head)
             stored = self.app.mapper.to_stored_event(snapshot)
+            seen = self._seen
             self.app.snapshots.recorder.insert_events([stored])  # type: ignore[union-attr]
+            self._advance(seen)
             self._snapshot_at[head.id] = head.version
             self._snapshot_bytes[head.id] = len(stored.state)
         except Exception:  # a snapshot is an optimisation: failing to take one loses nothing
