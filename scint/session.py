@@ -882,6 +882,12 @@ def _open_app(env: dict[str, str], url: str) -> ScintApp:
 def _storable(value: Any) -> bool:
     """Whether a value given beside a program (its actor, its request) can be recorded: JSON-like data whose text
     is valid Unicode (no lone surrogate)."""
+    if type(value) is str:  # the common case (an actor): valid text exactly when it encodes
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            return False
+        return True
     if not is_json(value):
         return False
     try:
