@@ -10,6 +10,7 @@ from scint.contexts.base import Spec, _spec
 from scint.contexts.help import cheat_sheet, topic_help
 from scint.contexts.registry import registered
 from scint.core.interpreter import Builtins, Interpreter
+from scint.errors import PermissionDenied
 
 __all__ = ["HistoryAccess", "make_builtins"]
 
@@ -47,6 +48,8 @@ def drop_context(it: Interpreter, path: str) -> list[str]:
     """Remove the context at `path` and everything below it; returns the removed paths."""
     it.state.require(path)
     it.check_scope(path, "drop_context")
+    if it.scope is not None and path == it.scope:
+        raise PermissionDenied(f"{it.actor} may not drop `{path}`, the context it works in")
     return it.record("", "drop_context", {"path": path})
 
 

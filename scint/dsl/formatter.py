@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from scint.dsl.ast import Assign, Call, Const, DictValue, Keyword, ListValue, Program, Ref, Statement, Value
+from scint.errors import BadArguments
 
 __all__ = ["format_program", "format_statement", "format_value", "quote"]
 
@@ -87,5 +88,5 @@ def format_statement(stmt: Statement) -> str:
 def format_program(program: Program) -> str:
     """Canonical text of a program: one statement per line, ending with a newline if there are any."""
     if not isinstance(program, Program):
-        raise TypeError(f"format() takes a Program, not {type(program).__name__}")
+        raise BadArguments(f"format() takes a Program (from scint.parse), not {type(program).__name__}")
     return "".join(format_statement(s) + "\n" for s in program.statements)

@@ -142,5 +142,6 @@ def _postgres(url: str) -> dict[str, str]:
         "POSTGRES_USER": unquote(parts.username) if parts.username else getpass.getuser(),
         "POSTGRES_PASSWORD": unquote(parts.password) if parts.password else "",
     }
+    env.setdefault("POSTGRES_CONNECT_TIMEOUT", "5")  # an unreachable server is an error in seconds, not half a minute
     env.update(options)
     return env

@@ -60,3 +60,11 @@ def test_replaying_a_type_that_is_gone_names_it(
     scint.contexts.registry.unregister("Temp")
     with pytest.raises(scint.HistoryError, match="Temp"), scint.open(persistent_url) as s:
         s.view()
+
+
+def test_a_scoped_actor_may_not_drop_the_context_it_works_in(session: scint.Session) -> None:
+    session.run('create_context("p", type="Process", goal="g"); p.spawn(name="kid", goal="k")')
+    with pytest.raises(scint.PermissionDenied, match="works in"):
+        session.run('drop_context(path="p")', actor="process:p", scope="p", self_path="p")
+    assert session.run('drop_context(path="p.kid")', actor="process:p", scope="p", self_path="p").value == ["p.kid"]
+    assert "p" in session.view()

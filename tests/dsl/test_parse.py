@@ -520,5 +520,5 @@ def test_str_subclasses_are_text() -> None:
 
 
 def test_format_rejects_non_programs() -> None:
-    with pytest.raises(TypeError):
+    with pytest.raises(scint.BadArguments, match="takes a Program"):
         scint.format("a.b()")  # type: ignore[arg-type]

@@ -65,6 +65,7 @@ def test_postgres_urls() -> None:
         "POSTGRES_PORT": "6543",
         "POSTGRES_USER": "alice",
         "POSTGRES_PASSWORD": "s@cret",
+        "POSTGRES_CONNECT_TIMEOUT": "5",
         "POSTGRES_SCHEMA": "app",
         "POSTGRES_POOL_SIZE": "3",
     }
