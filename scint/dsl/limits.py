@@ -20,7 +20,7 @@ def _depth(instance: object, attribute: attrs.Attribute, value: int) -> None:  #
         raise ValueError(f"Limits.max_depth is at most {MAX_DEPTH_CEILING}, not {value}")
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, cache_hash=True)  # the parse cache hashes it per program
 class Limits:
     """Bounds on a program's text and the values in it. Pass your own to `scint.parse(text, limits=...)`."""
 
