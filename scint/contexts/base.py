@@ -146,7 +146,10 @@ class Spec:
         """Match positional and keyword arguments to parameters, fill defaults and check types.
 
         Returns the keyword arguments to call the implementation with; raises BadArguments."""
-        named = [p for p in self.params if not p.variadic]
+        plan = _PLANS.get(id(self))
+        if plan is None or plan[0] is not self:
+            plan = _plan(self)
+        _, named, by_name, extra = plan
         if len(args) > len(named):
             raise BadArguments(
                 f"{where}.{self.name}() takes {len(named)} positional argument{'s' if len(named) != 1 else ''} "
@@ -155,9 +158,8 @@ class Spec:
         out: dict[str, Any] = {}
         for p, v in zip(named, args, strict=False):
             out[p.name] = v
-        extra = self.variadic
         for k, v in kwargs.items():
-            p = self.param(k)
+            p = by_name.get(k)
             if p is None and extra is None:
                 raise BadArguments(
                     f"{where}.{self.name}() has no parameter `{k}`{did_you_mean(k, [q.name for q in named])}; "
@@ -180,11 +182,28 @@ class Spec:
                 )
         if extra is not None:
             for k, v in out.items():
-                if self.param(k) is None and not T.check(v, extra.annotation):
+                if k not in by_name and not T.check(v, extra.annotation):
                     raise BadArguments(
                         f"{where}.{self.name}(): `{k}` must be {T.describe(extra.annotation)}, not {_type_name(v)}"
                     )
         return out
+
+
+# Per Spec, what `bind` needs, worked out once: (spec, named params, {name: first param of that name}, variadic).
+# Keyed by id() (a Spec holds unhashable defaults); the spec itself is kept, so an id is never reused while cached.
+_PLANS: dict[int, tuple[Spec, list[Param], dict[str, Param], Param | None]] = {}
+
+
+def _plan(spec: Spec) -> tuple[Spec, list[Param], dict[str, Param], Param | None]:
+    named = [p for p in spec.params if not p.variadic]
+    by_name: dict[str, Param] = {}
+    for p in named:
+        by_name.setdefault(p.name, p)
+    plan = (spec, named, by_name, spec.variadic)
+    if len(_PLANS) >= 4096:
+        _PLANS.clear()
+    _PLANS[id(spec)] = plan
+    return plan
 
 
 def _type_name(value: Any) -> str:
