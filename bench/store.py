@@ -8,8 +8,10 @@
   4. full replay rate: Session.replay() from events alone (goal: >= 100,000 events/s)
   5. bytes on disk per event as the history grows (goal: constant)
 
-Values are ~100 bytes. Rates are the best of --rounds; ratios are within this run.
-Run: python bench/store.py [--events 1000000] [--seconds 2] [--rounds 3]
+Values are ~100 bytes. Rates are the best of --rounds; ratios are within this run. --references adds two rows
+that explain the limits (raw LMDB with one barrier, not power-safe; Scint with LMDB_SYNC=fast, its CPU cost).
+Run: python bench/store.py [--events 1000000] [--seconds 2] [--rounds 3] [--references]
+Figures, conditions and what limits each goal: bench/README.md.
 """
 
 from __future__ import annotations
@@ -56,9 +58,9 @@ def timed(seconds: float, step: Any) -> float:
     return n / (time.perf_counter() - start)
 
 
-def raw_lmdb(tmp: Path, seconds: float, batch: int) -> float:
+def raw_lmdb(tmp: Path, seconds: float, batch: int, metasync: bool = True) -> float:
     path = tmp / f"raw-{uuid.uuid4().hex[:6]}"
-    env = lmdb.open(str(path), map_size=1 << 34, sync=True, metasync=True)
+    env = lmdb.open(str(path), map_size=1 << 34, sync=True, metasync=metasync)
     payload = json.dumps({"path": "c", "action": "put", "args": {"key": "k", "value": VALUE}}).encode()
 
     def step(i: int) -> None:
@@ -88,8 +90,19 @@ def es_sqlite(tmp: Path, seconds: float, batch: int) -> float:
     return rate
 
 
-def scint_lmdb(tmp: Path, seconds: float, batch: int) -> float:
-    with scint.open(f"lmdb:///{tmp}/s-{uuid.uuid4().hex[:6]}") as s:
+def raw_lmdb_one_sync(tmp: Path, seconds: float, batch: int) -> float:
+    """Reference only: metasync=False syncs the data pages but not the meta page (one barrier per commit; a power
+    loss may undo the last commit), so it shows what one of LMDB's two barriers costs on this disk."""
+    return raw_lmdb(tmp, seconds, batch, metasync=False)
+
+
+def scint_lmdb_fast(tmp: Path, seconds: float, batch: int) -> float:
+    """Reference only: LMDB_SYNC=fast (no barrier), i.e. Session.run's CPU cost."""
+    return scint_lmdb(tmp, seconds, batch, "?sync=fast")
+
+
+def scint_lmdb(tmp: Path, seconds: float, batch: int, options: str = "") -> float:
+    with scint.open(f"lmdb:///{tmp}/s-{uuid.uuid4().hex[:6]}{options}") as s:
         s.run('create_context("c")')
 
         def step(i: int) -> None:
@@ -109,14 +122,23 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=2.0)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--dir", default=None, help="where to put the stores (default: a temp dir)")
+    ap.add_argument(
+        "--references",
+        action="store_true",
+        help="also measure raw LMDB with one barrier (metasync=False) and Scint with LMDB_SYNC=fast, to show "
+        "what the barriers and the CPU each cost",
+    )
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="scint-store-", dir=args.dir))
     print(f"Python {platform.python_version()}, lmdb {lmdb.__version__}, {os.cpu_count()} CPUs, stores in {tmp}")
     try:
         for batch in (1, 100):
             best: dict[str, float] = {}
+            cases = [("scint", scint_lmdb), ("raw", raw_lmdb), ("sqlite", es_sqlite)]
+            if args.references:
+                cases += [("raw1", raw_lmdb_one_sync), ("fast", scint_lmdb_fast)]
             for _ in range(args.rounds):  # interleaved rounds: the disk's noise hits every case alike
-                for name, fn in (("scint", scint_lmdb), ("raw", raw_lmdb), ("sqlite", es_sqlite)):
+                for name, fn in cases:
                     best[name] = max(best.get(name, 0.0), fn(tmp, args.seconds, batch))
             unit = "programs" if batch == 1 else f"events (in {batch}-statement programs)"
             print(f"\ndurable, {batch} per commit: {unit}/s")
@@ -124,6 +146,12 @@ def main() -> None:
             print(f"  scint Session.run on LMDB     {best['scint']:10,.0f}")
             print(f"  raw py-lmdb, same sync flags  {best['raw']:10,.0f}   scint = {raw:.2f}x (goal >= 0.6x)")
             print(f"  eventsourcing + SQLite        {best['sqlite']:10,.0f}   scint = {sqlite:.2f}x (goal >= 1.5x)")
+            if args.references:
+                us = 1e6 * batch / best["scint"]
+                print("  references (not goals):")
+                print(f"  raw py-lmdb, metasync=False   {best['raw1']:10,.0f}   one barrier per commit, not power-safe")
+                print(f"  scint with LMDB_SYNC=fast     {best['fast']:10,.0f}   no barrier: the CPU cost, ", end="")
+                print(f"{1e6 * batch / best['fast']:.0f} of the {us:.0f} us per program")
 
         print(f"\nhistory of {args.events:,} events (1,000-statement programs, 50 keys rewritten)")
         store = tmp / "big"
