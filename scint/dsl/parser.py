@@ -284,89 +284,12 @@ _CACHE_TEXT = 2048
 
 
 def _parse(text: str, limits: Limits) -> Program:
-    program = _fast_parse(text, limits)
-    if program is not None:
-        return program
     try:
         return _Parser(text, limits).run()
     except ScintError:
         raise
     except RecursionError:  # pragma: no cover - the loop is iterative; kept as a last line of defence
         raise LimitExceeded("the program is nested too deeply") from None
-
-
-# -- the commonest programs, without the table loop ------------------------------------------------------------------
-# Calls one per line, `a.b(k="text", n=12)`: each line a path, then positional or keyword arguments that are plain
-# double-quoted strings (no escapes) or integers, separated by "," or ", ". Anything else (other values, spacing,
-# comments, `;`, assignments, a trailing comma or newline, any limit reached) returns None, and the table-driven
-# parser decides, so errors are always its own. What is accepted gives the tree and spans it would give
-# (tests/dsl check both on generated programs).
-
-_FAST_NAME = r"[A-Za-z_][A-Za-z0-9_]{0,127}"
-_FAST_HEAD = re.compile(rf"{_FAST_NAME}(?:\.{_FAST_NAME})*\(")
-_FAST_ARG = re.compile(rf'(?:({_FAST_NAME})=)?(?:"([^"\\\n]*)"|(-?(?:0|[1-9][0-9]{{0,63}})))(, ?|\))')
-_MAX_STRING_TOKEN = 1048576  # the grammar's bound on a string's characters
-
-
-def _fast_parse(text: str, limits: Limits) -> Program | None:
-    head, arg = _FAST_HEAD.match, _FAST_ARG.match
-    max_int = 1 << limits.max_int_bits
-    max_string = min(limits.max_string_chars, _MAX_STRING_TOKEN)
-    max_items = limits.max_items
-    statements = []
-    pos, size = 0, len(text)
-    while True:
-        m = head(text, pos)
-        if m is None:
-            return None
-        start, pos = pos, m.end()
-        path = tuple(text[start : pos - 1].split("."))
-        if text.startswith(")", pos):
-            statements.append(_new_call(path, (), (), Span(start, pos + 1, text)))
-            pos += 1
-        else:
-            args: list[Const] = []
-            kwargs: list[Keyword] = []
-            names: list[str] = []
-            while True:
-                a = arg(text, pos)
-                if a is None:
-                    return None
-                name, string, number, sep = a.groups()
-                if string is not None:
-                    if len(string) > max_string:
-                        return None
-                    value: Any = string
-                    begin, end = a.start(2) - 1, a.end(2) + 1
-                else:
-                    value = int(number)
-                    if not -max_int < value < max_int:
-                        return None
-                    begin, end = a.start(3), a.end(3)
-                const = _new_const(value, Span(begin, end, text))
-                if name is None:
-                    if kwargs:
-                        return None  # a positional argument after a keyword: the parser says why
-                    args.append(const)
-                else:
-                    if name in names:
-                        return None  # given twice: the parser says so
-                    names.append(name)
-                    kwargs.append(_new_keyword(name, const, Span(a.start(1), end, text)))
-                pos = a.end()
-                if sep == ")":
-                    break
-            if len(args) + len(kwargs) > max_items:
-                return None
-            statements.append(_new_call(path, tuple(args), tuple(kwargs), Span(start, pos, text)))
-        if pos == size:
-            break
-        if text[pos] != "\n":
-            return None
-        pos += 1
-    if len(statements) > limits.max_statements:
-        return None
-    return _new_program(tuple(statements), text)
 
 
 def _viable(states: list[int]) -> set[str]:
