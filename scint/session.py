@@ -680,8 +680,8 @@ class Session:
             raise BadArguments(f"path must be a context path such as 'notes', not {path!r:.80}")
         if at is None:
             head = self._guard(self._current)
-            if head is None:
-                return ContextMapView({}, path=path, version=0, branch=self.branch_name)
+            if head is None:  # nothing recorded yet: an empty map, where no path exists
+                return ContextMapView.of(MapState(), path=path, version=0, branch=self.branch_name)
             return ContextMapView.of(head.state, path=path, version=head.scint_version, branch=self.branch_name)
         at = _int(at, "at")
         current = self.version

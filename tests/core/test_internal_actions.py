@@ -68,3 +68,9 @@ def test_a_scoped_actor_may_not_drop_the_context_it_works_in(session: scint.Sess
         session.run('drop_context(path="p")', actor="process:p", scope="p", self_path="p")
     assert session.run('drop_context(path="p.kid")', actor="process:p", scope="p", self_path="p").value == ["p.kid"]
     assert "p" in session.view()
+
+
+def test_a_path_on_an_empty_store_is_unknown(session: scint.Session) -> None:
+    assert len(session.view()) == 0
+    with pytest.raises(scint.UnknownContext):
+        session.view("nope")
