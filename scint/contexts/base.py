@@ -87,22 +87,8 @@ class Param:
             return f"**{self.name}"
         text = f"{self.name}: {T.describe(self.annotation)}"
         if self.default is not MISSING:
-            from scint.contexts.types import copy_value
-
-            text += "=" + _literal(copy_value(self.default))
+            text += "=" + T.literal(self.default)
         return text
-
-
-def _literal(value: Any) -> str:
-    import json
-
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    return json.dumps(value, ensure_ascii=False)
 
 
 @attrs.frozen(slots=True)
@@ -212,7 +198,7 @@ def _type_name(value: Any) -> str:
 
 
 def _short(value: Any) -> str:
-    text = _literal(value) if T.is_json(value) else repr(value)
+    text = T.literal(value) if T.is_json(value) else repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
 
 

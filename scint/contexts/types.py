@@ -3,6 +3,7 @@ that describe them. One place turns a Python annotation into a check, a short de
 
 from __future__ import annotations
 
+import json
 import types
 import typing
 from typing import Any, Literal, Union
@@ -96,7 +97,7 @@ def describe(annotation: Any) -> str:
             raise TypeError(
                 f"Scint cannot describe {annotation!r}: Literal values must be null, bool, int, float or str"
             )
-        return " | ".join(_literal(a) for a in _args(annotation))
+        return " | ".join(literal(a) for a in _args(annotation))
     if origin is list:
         return f"list[{describe((_args(annotation) or (Any,))[0])}]"
     if origin is dict:
@@ -107,16 +108,9 @@ def describe(annotation: Any) -> str:
     raise TypeError(f"Scint cannot describe {annotation!r}")
 
 
-def _literal(value: Any) -> str:
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, str):
-        return f'"{value}"'
-    return repr(value)
+def literal(value: Any) -> str:
+    """A JSON value as Scint source text (JSON's literals are Scint's), for documentation."""
+    return json.dumps(value, ensure_ascii=False)
 
 
 def json_schema(annotation: Any) -> dict[str, Any]:

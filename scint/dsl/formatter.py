@@ -7,11 +7,12 @@ One statement per line; double-quoted strings (triple-quoted when the text has l
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from scint.dsl.ast import Assign, Call, Const, DictValue, Keyword, ListValue, Program, Ref, Statement, Value
 from scint.errors import BadArguments
 
-__all__ = ["format_program", "format_statement", "format_value", "quote"]
+__all__ = ["format_program", "format_statement", "format_value", "literal", "quote"]
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 _KEYWORDS = {"true", "false", "null"}
@@ -36,19 +37,29 @@ def _is_name(key: str) -> bool:
     return _NAME.fullmatch(key) is not None and key not in _KEYWORDS
 
 
+def literal(value: Any) -> str:
+    """A JSON-like Python value (None, bool, int, float, str, list, dict) as canonical Scint source."""
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, str):
+        return quote(value)
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(literal(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{quote(k)}: {literal(v)}" for k, v in value.items()) + "}"
+    raise BadArguments(f"not a JSON-like value: {type(value).__name__}")
+
+
 def format_value(value: Value) -> str:
     """Canonical text of one value."""
     if type(value) is Const:
-        v = value.value
-        if v is None:
-            return "null"
-        if v is True:
-            return "true"
-        if v is False:
-            return "false"
-        if type(v) is str:
-            return quote(v)
-        return repr(v)
+        return literal(value.value)
     if type(value) is ListValue:
         return "[" + ", ".join(format_value(v) for v in value.items) + "]"
     if type(value) is DictValue:

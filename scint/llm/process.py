@@ -25,7 +25,7 @@ import attrs
 
 from scint.contexts.builtin import Process, Thread
 from scint.contexts.types import copy_value
-from scint.dsl import Assign, Const, DictValue, Limits, ListValue, Program, parse, quote
+from scint.dsl import Assign, Const, DictValue, Limits, ListValue, Program, literal, parse
 from scint.errors import BadArguments, LimitExceeded, LLMError, PermissionDenied, ScintError
 from scint.llm.docs import PROCESS_INSTRUCTIONS, describe_state
 from scint.llm.loop import Conversation, adrive, assistant_message, drive, tool_message
@@ -297,25 +297,6 @@ def _failed(session: Session, path: str, exc: ScintError) -> None:
             _record(session, path, f"process:{path}", entry={"error": _clip(str(exc))}, status="failed")
     except ScintError:
         pass  # the original error is the one to report
-
-
-def literal(value: Any) -> str:
-    """A JSON-like value as Scint source."""
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, str):
-        return quote(value)
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(literal(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{quote(k)}: {literal(v)}" for k, v in value.items()) + "}"
-    raise TypeError(f"not a JSON-like value: {type(value).__name__}")
 
 
 def _clip(text: str | None, limit: int = MAX_TEXT) -> str | None:
