@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -102,12 +101,19 @@ def test_tab_completes_through_the_pipe(session: scint.Session, tmp_path: Path) 
         thread = threading.Thread(target=repl.loop, daemon=True)
         thread.start()
 
+        buffer = repl.prompt.default_buffer
+        shown: dict[str, threading.Event] = {}
+
+        def on_change(_: object) -> None:  # runs in the REPL's thread whenever the input line changes
+            if buffer.text in shown:
+                shown[buffer.text].set()
+
+        buffer.on_text_changed += on_change
+
         def type_and_wait(keys: str, expect: str) -> None:
+            shown[expect] = threading.Event()
             pipe.send_text(keys)
-            deadline = time.monotonic() + 20
-            while repl.prompt.default_buffer.text != expect:
-                assert time.monotonic() < deadline, repl.prompt.default_buffer.text
-                time.sleep(0.01)
+            assert shown[expect].wait(20) or buffer.text == expect, buffer.text
 
         type_and_wait("no\t", "notes")
         type_and_wait(".pu\t", "notes.put")

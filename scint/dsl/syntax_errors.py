@@ -124,9 +124,7 @@ def lex_error(text: str, pos: int, opens: list[int]) -> ScintSyntaxError:
     else:
         shown = ch if ch.isprintable() else f"U+{ord(ch):04X}"
         message = f"unexpected character {shown!r}"
-        if ch in "({[" or ch in ")}]":
-            pass
-        elif ch == "$":
+        if ch == "$":
             hint = "a reference is $ and a name: $x reads what `x = ...` bound, $_ the previous result"
         elif ch == "@" or ch == "`":
             hint = "Scint statements look like context.action(key=value)"
