@@ -20,7 +20,7 @@ from scint.contexts.registry import get_type
 from scint.contexts.types import copy_value, is_json
 from scint.core.map import ContextMap
 from scint.core.state import MapState
-from scint.dsl import Assign, Call, Const, DictValue, ListValue, Program, Ref, parse
+from scint.dsl import Assign, Call, Const, DictValue, ListValue, Program, Ref, format_program, parse
 from scint.errors import (
     ActionError,
     BadArguments,
@@ -271,6 +271,9 @@ class Interpreter:
             known.add("_")
             if type(stmt) is Assign:
                 known.add(stmt.name)
+        if self.self_path is not None and any(_call_of(st).path[0] == "self" for st in program.statements):
+            # `self` means the process defining the workflow, whoever runs it later: store the absolute path.
+            bound["body"] = format_program(_without_self(program, self.self_path))
 
     # -- values ------------------------------------------------------------------------------------------------
 
@@ -292,6 +295,21 @@ def _plain(value: Any, what: str) -> Any:
     if not is_json(value):
         raise ActionError(f"{what} returned {type(value).__name__}, which Scint cannot store or show")
     return copy_value(value)
+
+
+def _call_of(stmt: Any) -> Call:
+    return stmt.call if type(stmt) is Assign else stmt
+
+
+def _without_self(program: Program, self_path: str) -> Program:
+    """The program with every `self...` call path written out from `self_path`."""
+    prefix = tuple(self_path.split("."))
+
+    def fix(call: Call) -> Call:
+        return attrs.evolve(call, path=(*prefix, *call.path[1:])) if call.path[0] == "self" else call
+
+    statements = [attrs.evolve(st, call=fix(st.call)) if type(st) is Assign else fix(st) for st in program.statements]
+    return Program(tuple(statements))
 
 
 def _deref(ref: Ref, env: dict[str, Any]) -> Any:

@@ -74,3 +74,12 @@ def test_a_path_on_an_empty_store_is_unknown(session: scint.Session) -> None:
     assert len(session.view()) == 0
     with pytest.raises(scint.UnknownContext):
         session.view("nope")
+
+
+def test_self_in_a_workflow_a_process_defines_means_that_process(session: scint.Session) -> None:
+    session.run('create_context("p", type="Process", goal="g"); create_context("c", type="Composer")')
+    session.run(
+        'c.define(name="more", body="self.add_task(title=\\"again\\")")', actor="process:p", scope=None, self_path="p"
+    )
+    assert session.run('c.show(name="more")').value["body"].strip() == 'p.add_task(title="again")'
+    assert session.run('c.run(name="more")').value == "p.t1"  # run by a person: still the process's task
