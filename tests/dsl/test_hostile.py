@@ -195,4 +195,4 @@ def test_time_grows_linearly_with_the_size_of_white_space_runs() -> None:
         return min(timed(lambda: outcome(text))[1] for _ in range(3))
 
     small, large = cost(100_000), cost(800_000)
-    assert large < max(small, 0.001) * 30, (small, large)
+    assert large < max(small, 0.005) * 30, (small, large)  # quadratic was seconds; the floor absorbs noise
