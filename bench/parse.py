@@ -40,6 +40,7 @@ def parse_uncached(text: str) -> object:
     """scint.parse without its cache of recent short programs (the bench repeats one text)."""
     return _parse(text, DEFAULT_LIMITS)
 
+
 ONE = 'notes.add(title="Buy milk", tags=["home", "errands"], priority=2)'
 ONE_JSON = json.dumps(
     {"name": "notes_add", "arguments": json.dumps({"title": "Buy milk", "tags": ["home", "errands"], "priority": 2})}

@@ -9,11 +9,8 @@ Run: python bench/soak.py [--kills 300] [--store lmdb|sqlite] [--seed N]
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,6 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 import scint  # noqa: E402
 from tests.integration.test_crash import check_store  # noqa: E402
+from tests.support.workers import kill_after  # noqa: E402
 
 
 def main() -> None:
@@ -35,7 +33,6 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="scint-soak-"))
     url = f"lmdb:///{tmp}/store" if args.store == "lmdb" else f"sqlite:///{tmp}/store.db"
     rng = random.Random(args.seed)
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     acked: set[int] = set()
     start_time = time.perf_counter()
     try:
@@ -43,23 +40,7 @@ def main() -> None:
             s.run('create_context("p", type="Process", goal="soak"); create_context("log")')
         start = 0
         for k in range(1, args.kills + 1):
-            child = subprocess.Popen(
-                [sys.executable, "-m", "tests.support.workers", "crash", url, str(start)],
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                text=True,
-                cwd=ROOT,
-                env=env,
-            )
-            assert child.stdout is not None
-            wait_for = rng.randint(1, 40)
-            for seen, line in enumerate(child.stdout, 1):
-                acked.add(int(line.split()[1]))
-                if seen >= wait_for:
-                    break
-            child.send_signal(signal.SIGKILL)
-            child.wait()
-            child.stdout.close()
+            kill_after(url, start, rng.randint(1, 40), acked)
             count = check_store(url, acked)
             start = count + 1000 * k
             if k % 25 == 0 or k == args.kills:

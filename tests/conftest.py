@@ -17,6 +17,7 @@ import pytest
 
 import scint
 from scint.contexts import registry
+from tests.support.types import WorkCounter
 
 
 def _has_lmdb_module() -> bool:
@@ -118,24 +119,8 @@ def new_store_url(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], s
 # -- test context types -------------------------------------------------------------------------------------------
 
 
-class Counter(scint.Context):
-    """Counts things."""
-
-    n: int = 0
-    seen: list[str] = []
-
-    @scint.action
-    def incr(self, by: int = 1, who: str | None = None) -> int:
-        """Add `by` to the counter and return the new value."""
-        self.n += by
-        if who is not None:
-            self.seen.append(who)
-        return self.n
-
-    @scint.query
-    def value(self) -> int:
-        """The current count."""
-        return self.n
+class Counter(WorkCounter):
+    """Counts things."""  # the SPEC's Counter, under its own name (the fields and actions are WorkCounter's)
 
 
 @pytest.fixture

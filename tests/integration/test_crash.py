@@ -6,16 +6,13 @@ from __future__ import annotations
 
 import os
 import random
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 import scint
+from tests.support.workers import kill_after
 
-ROOT = Path(__file__).resolve().parents[2]
 KILLS = int(os.environ.get("SCINT_CRASH_KILLS", "20"))
 
 
@@ -44,30 +41,8 @@ def test_sigkill_loses_no_acknowledged_program(kind: str, tmp_path: Path) -> Non
     rng = random.Random(20261122)
     acked: set[int] = set()
     start = 0
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     for _ in range(KILLS):
-        child = subprocess.Popen(
-            [sys.executable, "-m", "tests.support.workers", "crash", url, str(start)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=ROOT,
-            env=env,
-        )
-        assert child.stdout is not None
-        wait_for = rng.randint(1, 25)
-        for seen, line in enumerate(child.stdout, 1):
-            assert line.startswith("ack "), line
-            acked.add(int(line.split()[1]))
-            if seen >= wait_for:
-                break
-        else:
-            raise AssertionError(f"the child stopped early: {child.stderr.read() if child.stderr else ''}")
-        child.send_signal(signal.SIGKILL)
-        child.wait()
-        child.stdout.close()
-        if child.stderr:
-            child.stderr.close()
+        kill_after(url, start, rng.randint(1, 25), acked)
         count = check_store(url, acked)
         start = count + 1000 * (_ + 1)  # fresh titles for the next child, whatever the last one managed
     assert len(acked) >= KILLS

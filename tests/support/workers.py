@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
 import sys
+from pathlib import Path
 
 import scint
 from tests.support.types import WorkCounter
@@ -24,6 +28,36 @@ def crash_loop(url: str, start: int) -> None:
             sys.stdout.write(f"ack {i}\n")
             sys.stdout.flush()
             i += 1
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def kill_after(url: str, start: int, wait_for: int, acked: set[int]) -> None:
+    """Start `crash_loop` in a child numbering programs from `start`, collect its first `wait_for`
+    acknowledgements into `acked`, then SIGKILL it (wherever it is: maybe in the middle of a commit)."""
+    child = subprocess.Popen(
+        [sys.executable, "-m", "tests.support.workers", "crash", url, str(start)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert child.stdout is not None and child.stderr is not None
+    try:
+        for seen, line in enumerate(child.stdout, 1):
+            assert line.startswith("ack "), line
+            acked.add(int(line.split()[1]))
+            if seen >= wait_for:
+                break
+        else:
+            raise AssertionError(f"the child stopped early: {child.stderr.read()}")
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        child.stdout.close()
+        child.stderr.close()
 
 
 if __name__ == "__main__":
