@@ -113,13 +113,16 @@ class LogEntry:
     params: Any = None  # the values bound from outside that the program read (`run(text, params=...)`)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        entry = {
             "version": self.version,
             "actor": self.actor,
             "source": self.source,
             "time": self.time.isoformat(),
             "program_id": self.program_id,
         }
+        if self.params is not None:
+            entry["params"] = self.params
+        return entry
 
 
 @attrs.frozen

@@ -119,7 +119,9 @@ def _check_value(value: Any, where: str, limits: Limits, depth: int) -> None:
         _check_text(value, where, limits)
         return
     if t is not list and t is not dict:
-        raise BadArguments(f"{where} is a {kind_of(value)}; Scint takes JSON-like values only: {JSON_KINDS}")
+        kind = kind_of(value)
+        article = "an" if kind[0] in "aeiouAEIOU" else "a"
+        raise BadArguments(f"{where} is {article} {kind}; Scint takes JSON-like values only: {JSON_KINDS}")
     if depth > limits.max_depth:
         raise LimitExceeded(f"{where} is nested more than {limits.max_depth - 1} deep")
     if len(value) > limits.max_items:
