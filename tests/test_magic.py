@@ -24,6 +24,7 @@ def ip() -> Iterator[InteractiveShell]:
     shell.run_line_magic("load_ext", "scint")
     shell.run_line_magic("config", 'ScintMagics.store = "memory://"')
     shell.run_line_magic("config", 'ScintMagics.branch = ""')
+    shell.magics_manager.registry["ScintMagics"].bindings.clear()  # the shell is shared with other test files
     yield shell
     magics = shell.magics_manager.registry["ScintMagics"]
     magics.close()
