@@ -46,7 +46,7 @@ from scint.core.interpreter import EventRecord, Interpreter
 from scint.core.map import ContextMap, ScintTranscoder, branch_id, fast_mapper, stored_events
 from scint.core.state import MapState
 from scint.core.view import ContextMapView
-from scint.dsl import Limits, Program, parse, quote
+from scint.dsl import Assign, Limits, Program, parse, quote
 from scint.errors import BadArguments, ConflictError, HistoryError, ScintError, StoreError
 from scint.llm import process as _llm_process
 
@@ -867,6 +867,7 @@ class Session:
         if found is None:
             return None
         answer = None if dry_run else _llm_process.run_process(self, found[0], found[1], actor=actor)
+        stmt = program.statements[0]
         return Result(
             value=answer,
             values=(answer,),
@@ -874,6 +875,7 @@ class Session:
             events=(),
             program_id=uuid.uuid4().hex[:16],
             branch=self.branch_name,
+            bindings={stmt.name: copy_value(answer)} if type(stmt) is Assign else {},
         )
 
 

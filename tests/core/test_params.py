@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 import scint
 from scint.core.bindings import check_params, free_names
+from scint.llm import MockProvider
 from tests.review.test_hostile_exports import CREATE, put, write_export
 
 
@@ -191,3 +192,12 @@ def test_an_export_with_damaged_params_is_refused(tmp_path: Path) -> None:
     path = export("ok.jsonl", {"v": 1})
     with scint.load(path) as loaded:
         assert loaded.log(limit=1)[0].params == {"v": 1}
+
+
+def test_a_process_run_binds_its_answer_when_assigned(session: scint.Session) -> None:
+    session.run('create_context("lit", type="Process", goal="g")')
+    session.llm = MockProvider(["found three"])
+    r = session.run("answer = lit.run(max_steps=2)")
+    assert r.value == "found three" and r.bindings == {"answer": "found three"}
+    session.llm = MockProvider(["again"])
+    assert session.run("lit.run(max_steps=2)").bindings == {}
