@@ -171,14 +171,23 @@ def test_any_json_value_round_trips_through_a_param(s: scint.Session, value: Any
     assert s.log(limit=1)[0].params == {"v": value}
 
 
-@settings(max_examples=200, deadline=None)
-@given(params=st.dictionaries(st.text(max_size=5), st.from_type(type).flatmap(st.from_type), max_size=3))
-def test_any_python_params_are_accepted_or_a_scint_error(params: dict[str, Any]) -> None:
+python_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5) | st.binary(max_size=3)
+    | st.complex_numbers() | st.decimals() | st.fractions() | st.dates() | st.builds(object) | st.just(...),
+    lambda inner: st.lists(inner, max_size=3) | st.tuples(inner) | st.frozensets(st.integers(), max_size=2)
+    | st.dictionaries(st.text(max_size=3) | st.integers() | st.none(), inner, max_size=3),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(params=st.dictionaries(st.text(max_size=4) | st.integers(), python_values, max_size=3))
+def test_any_python_params_are_accepted_or_a_scint_error(params: dict[Any, Any]) -> None:
     try:
         checked = check_params(params, scint.Limits())
     except scint.ScintError:
         return
-    assert checked == params
+    assert checked == params and json.loads(json.dumps(checked)) == checked  # accepted: plain JSON, unchanged
 
 
 def test_an_export_with_damaged_params_is_refused(tmp_path: Path) -> None:
