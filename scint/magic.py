@@ -11,6 +11,10 @@
 %config ScintMagics.store = "memory://"        # which store (default: $SCINT_STORE or lmdb:///.scint)
 ```
 
+Names a program assigns (`m = notes.get(key="milk")`) stay bound for the next `%scint`, like shell variables
+(`ScintMagics.bindings`); a `$name` bound neither by the program nor earlier reads the Python variable `name`
+if it holds a JSON-like value. They reach the session as `params`, so they are recorded with the program.
+
 Results, views, logs and diffs display as HTML in Jupyter and as text in a terminal. Scint's errors show their
 message (with the caret for syntax errors), not a Python traceback.
 """
@@ -19,6 +23,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections import ChainMap
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -27,6 +32,7 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 from traitlets import Unicode, observe
 
 import scint
+from scint.core.bindings import check_params, free_names
 
 __all__ = ["ScintMagics", "load_ipython_extension", "unload_ipython_extension"]
 
@@ -152,6 +158,7 @@ class ScintMagics(Magics):
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)
         self._session: scint.Session | None = None
+        self.bindings: dict[str, Any] = {}  # names earlier programs assigned, passed on as params
 
     @observe("store", "branch")
     def _reopen(self, change: Any) -> None:
@@ -202,12 +209,34 @@ class ScintMagics(Magics):
         if not text.strip():
             raise UsageError("%scint needs statements, e.g. %scint contexts()")
         try:
-            result = self.session.run(text, actor=self.actor, dry_run=dry_run)
+            session = self.session
+            program = scint.parse(text, limits=session.limits)
+            params = self._params(program, local_ns, session.limits)
+            result = session.run(program, actor=self.actor, params=params, dry_run=dry_run)
         except scint.ScintError as exc:
             raise _shown(exc) from None
+        if not dry_run:
+            self.bindings.update(result.bindings)
         if target is not None:
             self.shell.push({target: result.value})
         return result
+
+    def _params(self, program: scint.Program, local_ns: Any, limits: scint.Limits) -> dict[str, Any]:
+        """What the program's free `$names` read: earlier programs' bindings, else the user's Python variables
+        (JSON-like values only). A name found in neither is left for the interpreter to report."""
+        params: dict[str, Any] = {}
+        namespace = ChainMap(local_ns or {}, self.shell.user_ns)
+        for name in free_names(program):
+            if name in self.bindings:
+                params[name] = self.bindings[name]
+            elif name in namespace:
+                try:
+                    params.update(check_params({name: namespace[name]}, limits))
+                except scint.ScintError as exc:
+                    raise type(exc)(
+                        f"{exc} (no Scint program bound ${name}, so it was read from the Python variable `{name}`)"
+                    ) from None
+        return params
 
     @line_magic
     def scint_session(self, line: str) -> scint.Session:

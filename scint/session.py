@@ -27,6 +27,7 @@ from eventsourcing.persistence import IntegrityError, PersistenceError, Transcod
 
 from scint.contexts import builtin as _builtin  # noqa: F401 - registers the built-in types
 from scint.contexts.types import copy_value, is_json
+from scint.core.bindings import program_params
 from scint.core.builtins import make_builtins
 from scint.core.history import (
     INDEX_ID,
@@ -45,7 +46,7 @@ from scint.core.interpreter import EventRecord, Interpreter
 from scint.core.map import ContextMap, ScintTranscoder, branch_id, fast_mapper, stored_events
 from scint.core.state import MapState
 from scint.core.view import ContextMapView
-from scint.dsl import Limits, Program, parse, quote
+from scint.dsl import Assign, Limits, Program, parse, quote
 from scint.errors import BadArguments, ConflictError, HistoryError, ScintError, StoreError
 from scint.llm import process as _llm_process
 
@@ -72,7 +73,9 @@ class ScintApp(Application):
 class Result:
     """What `Session.run` returns: the last statement's value, every statement's value, the branch version
     after the program, and the events it recorded (empty for a read-only program). After a dry run, `events`
-    are the ones the program would have recorded, and `version` is the unchanged head."""
+    are the ones the program would have recorded, and `version` is the unchanged head. `bindings` are the
+    names the program assigned (`m = notes.get(...)`) with their values: a REPL or a notebook passes them back
+    as `params` of its next program, so the session itself keeps no one's variables."""
 
     value: Any
     values: tuple[Any, ...]
@@ -80,6 +83,7 @@ class Result:
     events: tuple[EventRecord, ...]
     program_id: str
     branch: str
+    bindings: dict[str, Any] = attrs.field(factory=dict)
 
     def __str__(self) -> str:
         from scint.core.render import render_result
@@ -106,15 +110,19 @@ class LogEntry:
     program_id: str
     events: int
     request: Any = None
+    params: Any = None  # the values bound from outside that the program read (`run(text, params=...)`)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        entry = {
             "version": self.version,
             "actor": self.actor,
             "source": self.source,
             "time": self.time.isoformat(),
             "program_id": self.program_id,
         }
+        if self.params is not None:
+            entry["params"] = self.params
+        return entry
 
 
 @attrs.frozen
@@ -316,14 +324,17 @@ class Session:
         text: str | Program,
         actor: str = "human",
         *,
+        params: Any = None,
         request: Any = None,
         scope: str | None = None,
         self_path: str | None = None,
         dry_run: bool = False,
         _internal: bool = False,
     ) -> Result:
-        """Run a program atomically and return its Result. With `dry_run`, validate and execute it but record
-        nothing. `scope` limits which contexts it may change; `self_path` is what `self` names in it."""
+        """Run a program atomically and return its Result. `params` ({"v": 41}) binds JSON-like values as `$v`
+        (the program's own assignments come first); those it reads are recorded with it. With `dry_run`, validate
+        and execute it but record nothing. `scope` limits which contexts it may change; `self_path` is what `self`
+        names in it."""
         self._check_open()
         if not isinstance(actor, str) or not actor or not _storable(actor):
             raise ScintError("actor must be a non-empty string of valid text such as 'human' or 'llm:gpt-5-mini'")
@@ -333,6 +344,7 @@ class Session:
         if request is not None and not _storable(request):
             raise BadArguments("request must be JSON-like data: text, finite numbers, lists, dicts with string keys")
         program = text if isinstance(text, Program) else parse(text, limits=self.limits)
+        params = program_params(program, params, self.limits)
         if _llm_process.is_run_call(program):  # `<process>.run()`: each model step commits on its own (scint/llm)
             ran = self._run_process(program, actor, scope=scope, self_path=self_path, dry_run=dry_run)
             if ran is not None:
@@ -348,6 +360,7 @@ class Session:
                 actor=actor,
                 program_id=program_id,
                 request=request,
+                params=params,
                 scope=scope,
                 self_path=self_path,
                 internal=_internal,
@@ -397,6 +410,7 @@ class Session:
             events=tuple(it.events),
             program_id=program_id,
             branch=self.branch_name,
+            bindings={k: copy_value(v) for k, v in it.bindings.items() if k != "_"},
         )
 
     def _head_version(self) -> int:
@@ -642,7 +656,7 @@ class Session:
                 elif actor.startswith("llm:") and isinstance(request.get("text"), str):  # written by ask
                     other.ask(request["text"])
                 else:
-                    other.run(entry.source, actor=actor, request=entry.request)
+                    other.run(entry.source, actor=actor, request=entry.request, params=entry.params)
             except ScintError as exc:
                 failures.append((entry.program_id, entry.version, str(exc)))
         return RerunReport(branch=name, since=since, programs=count, failures=tuple(failures))
@@ -755,6 +769,7 @@ class Session:
             program_id=meta.get("program", ""),
             events=len(group),
             request=meta.get("request"),
+            params=meta.get("params"),
         )
 
     def language(self) -> dict[str, Any]:
@@ -852,6 +867,7 @@ class Session:
         if found is None:
             return None
         answer = None if dry_run else _llm_process.run_process(self, found[0], found[1], actor=actor)
+        stmt = program.statements[0]
         return Result(
             value=answer,
             values=(answer,),
@@ -859,6 +875,7 @@ class Session:
             events=(),
             program_id=uuid.uuid4().hex[:16],
             branch=self.branch_name,
+            bindings={stmt.name: copy_value(answer)} if type(stmt) is Assign else {},
         )
 
 

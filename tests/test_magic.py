@@ -24,11 +24,13 @@ def ip() -> Iterator[InteractiveShell]:
     shell.run_line_magic("load_ext", "scint")
     shell.run_line_magic("config", 'ScintMagics.store = "memory://"')
     shell.run_line_magic("config", 'ScintMagics.branch = ""')
+    shell.magics_manager.registry["ScintMagics"].bindings.clear()  # the shell is shared with other test files
     yield shell
     magics = shell.magics_manager.registry["ScintMagics"]
     magics.close()
     magics.store = ""
-    for name in ("milk", "keys", "m", "mock", "last"):
+    magics.bindings.clear()
+    for name in ("milk", "keys", "m", "mock", "last", "v", "obj", "nested", "big"):
         shell.user_ns.pop(name, None)
 
 
@@ -81,6 +83,68 @@ def test_dollar_references_are_scint_not_python(ip: InteractiveShell) -> None:
     assert ip.run_line_magic("scint", 'notes.get(key="copy")').value == 2
     ip.run_cell('%%scint\nx = notes.keys()\nnotes.put(key="n", value=$x[0])')
     assert ip.run_line_magic("scint", 'notes.get(key="n")').value == "copy"
+
+
+def test_names_stay_bound_for_the_next_cell_and_are_recorded(ip: InteractiveShell) -> None:
+    setup(ip)
+    ip.run_cell('%scint m = notes.get(key="milk")')
+    ip.run_cell('%%scint\nnotes.put(key="copy", value=$m)\nn = notes.keys()')
+    assert ip.run_line_magic("scint", "notes.put(key=\"both\", value=[$m, $n])").value is None
+    s = ip.run_line_magic("scint_session", "")
+    assert s.run('notes.get(key="both")').value == [2, ["copy", "milk"]]
+    assert [e.params for e in s.log(limit=2)] == [{"m": 2, "n": ["copy", "milk"]}, {"m": 2}]
+    assert s.run('x = notes.get(key="copy")').bindings == {"x": 2}  # the session itself keeps no variables
+    with pytest.raises(scint.BadArguments, match=r"\$m is not defined"):
+        s.run('notes.put(key="z", value=$m)')
+
+
+def test_a_failing_or_dry_program_binds_nothing(ip: InteractiveShell) -> None:
+    setup(ip)
+    ip.run_line_magic("scint", 'm = notes.get(key="milk")')
+    outcome = ip.run_cell('%scint m = notes.keys(); k = notes.get(key="nope")')
+    assert isinstance(outcome.error_in_exec, scint.ActionError)
+    ip.run_line_magic("scint", '--dry-run m = notes.keys(); d = notes.keys()')
+    magics = ip.magics_manager.registry["ScintMagics"]
+    assert magics.bindings == {"m": 2}
+
+
+def test_unbound_names_fall_back_to_json_python_variables(ip: InteractiveShell) -> None:
+    setup(ip)
+    ip.run_cell("v = 41\nnested = {'a': [1, 2.5, None, True, 'x']}")
+    ip.run_cell('%scint notes.put(key="a", value=$v); notes.put(key="b", value=$nested.a)')
+    assert ip.run_line_magic("scint", 'notes.get(key="a")').value == 41
+    assert ip.run_line_magic("scint", 'notes.get(key="b")').value == [1, 2.5, None, True, "x"]
+    ip.run_cell('%scint v = notes.get(key="milk")')  # a Scint binding comes before the Python variable
+    ip.run_cell('%scint notes.put(key="c", value=$v)')
+    assert ip.run_line_magic("scint", 'notes.get(key="c")').value == 2
+    assert ip.user_ns["v"] == 41
+
+
+@pytest.mark.parametrize(
+    ("value", "error", "words"),
+    [
+        ("object()", scint.BadArguments, "$obj is an object"),
+        ("{1, 2}", scint.BadArguments, "$obj is a set"),
+        ("__import__('fractions').Fraction(1, 3)", scint.BadArguments, "$obj is a fractions.Fraction"),
+        ("{'k': (1, 2)}", scint.BadArguments, '$obj["k"] is a tuple'),
+        ("{1: 'a'}", scint.BadArguments, "a dict's keys must be strings"),
+        ("float('inf')", scint.BadArguments, "finite numbers only"),
+        ("2 ** 70", scint.LimitExceeded, "integer range"),
+        ("'x' * 300_000", scint.LimitExceeded, "300,000 characters"),
+        ("list(range(10_001))", scint.LimitExceeded, "10,001 items"),
+    ],
+)
+def test_a_python_variable_that_is_not_json_is_a_clear_error(
+    ip: InteractiveShell, capsys: pytest.CaptureFixture[str], value: str, error: type, words: str
+) -> None:
+    setup(ip)
+    ip.run_cell(f"obj = {value}")
+    capsys.readouterr()
+    outcome = ip.run_cell('%scint notes.put(key="o", value=$obj)')
+    assert isinstance(outcome.error_in_exec, error)
+    text = "".join(capsys.readouterr())
+    assert words in text and "the Python variable `obj`" in text and "Traceback" not in text
+    assert ip.run_line_magic("scint", "notes.keys()").value == ["milk"]
 
 
 def test_dry_run_records_nothing(ip: InteractiveShell) -> None:

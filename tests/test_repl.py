@@ -80,6 +80,33 @@ def test_history_is_kept_in_the_file(session: scint.Session, tmp_path: Path) -> 
     assert session.run("contexts()").value  # (the session is unchanged)
 
 
+def test_assigned_names_stay_bound_for_later_inputs(session: scint.Session, tmp_path: Path) -> None:
+    keys = (
+        'notes.put(key="milk", value={"qty": 2})\r'
+        'm = notes.get(key="milk")\r'
+        'notes.put(key="copy", value=$m.qty); k = notes.keys()\r'
+        'notes.put(key="k", value=$k)\r'
+        'm = notes.get(key="nope")\r'  # fails: binds nothing, $m keeps its value
+        'notes.put(key="again", value=$m)\r'
+        ":vars\r:q\r"
+    )
+    out = drive(session, keys, tmp_path / "h")
+    assert session.run('notes.get(key="copy")').value == 2
+    assert session.run('notes.get(key="k")').value == ["copy", "milk"]
+    assert session.run('notes.get(key="again")').value == {"qty": 2}
+    assert '$k = ["copy", "milk"]' in out and '$m = {"qty": 2}' in out
+    assert [e.params for e in session.log(limit=3)] == [{"m": {"qty": 2}}, {"k": ["copy", "milk"]}, {"m": {"qty": 2}}]
+
+
+def test_names_are_per_repl_not_per_session(session: scint.Session, tmp_path: Path) -> None:
+    drive(session, 'm = notes.keys()\r:vars\r:q\r', tmp_path / "h")
+    out = drive(session, 'notes.put(key="x", value=$m)\r:vars\r:q\r', tmp_path / "h")
+    assert "error: statement 1" in out and "$m is not defined" in out
+    assert "no names bound yet" in out
+    with pytest.raises(scint.BadArguments, match=r"\$m is not defined"):
+        session.run('notes.put(key="x", value=$m)')
+
+
 def test_colon_commands(session: scint.Session, tmp_path: Path) -> None:
     session.branch("b2")
     keys = ":help\r:show notes\r:log\r:branches\r:diff main b2\r:checkout b2\r:nonsense\r:q\r"
@@ -171,6 +198,15 @@ def test_completes_type_names_and_sees_new_contexts(session: scint.Session) -> N
     assert [c.text for c in completer.get_completions(Document("ext"), None)] == []  # type: ignore[arg-type]
     session.run('create_context("extra")')
     assert [c.text for c in completer.get_completions(Document("ext"), None)] == ["extra"]  # type: ignore[arg-type]
+
+
+def test_completes_bound_names_after_a_dollar(session: scint.Session) -> None:
+    completer = ScintCompleter(session, lambda: ["milk", "mode", "other"])
+    found = [c.text for c in completer.get_completions(Document('notes.put(key="a", value=$m'), None)]  # type: ignore[arg-type]
+    assert found == ["milk", "mode"]
+    assert names(session, "notes.put(value=$") == []  # a completer without variables offers none
+    assert [c.text for c in complete("x = $o", Catalog.of(session), ["other"])] == ["other"]
+    assert list(complete("x = $other.f", Catalog.of(session), ["other"])) == []
 
 
 def test_completion_metadata_comes_from_the_docstrings(session: scint.Session) -> None:

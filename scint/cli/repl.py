@@ -1,5 +1,6 @@
 """`scint repl`: an interactive prompt with completion from the live session, highlighting, history and
-multi-line input (a program continues while a bracket or a triple-quoted string is open)."""
+multi-line input (a program continues while a bracket or a triple-quoted string is open). Names a program
+assigns stay bound for the next input, like shell variables: the REPL passes them to the session as params."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from rich.text import Text
 import scint
 from scint.cli import display
 from scint.cli.lexer import BUILTINS, ScintLexer
+from scint.core.bindings import free_names
 
 __all__ = ["Catalog", "ScintCompleter", "needs_more", "run_repl"]
 
@@ -37,7 +39,9 @@ line). Tab completes contexts, actions and parameter names. help() shows the lan
   :show [PATH]     the contexts as a tree          :log [N]          the latest programs
   :branches        the branches                    :checkout NAME    switch branch
   :diff A B        what changed from A to B        :ask TEXT         ask the model to write a program
-  :help            this text                       :q  (or Ctrl-D)   quit"""
+  :vars            the names programs assigned     :help             this text
+  :q  (or Ctrl-D)  quit
+Names a program assigns (m = notes.get(key="milk")) stay bound: later inputs read them as $m."""
 
 
 # -- input that is not finished yet ---------------------------------------------------------------------------
@@ -131,8 +135,8 @@ def _meta(spec: Any) -> str:
     return f"{kind}: {summary}" if summary else kind
 
 
-def complete(before: str, catalog: Catalog) -> Iterator[Completion]:
-    """Completions for the text before the cursor."""
+def complete(before: str, catalog: Catalog, variables: Iterable[str] = ()) -> Iterator[Completion]:
+    """Completions for the text before the cursor (`variables`: the names `$` can read)."""
     stack, quote = _scan(before)
     if quote is not None:
         yield from _complete_in_string(before, catalog)
@@ -140,6 +144,10 @@ def complete(before: str, catalog: Catalog) -> Iterator[Completion]:
     m = _WORD_AT_END.search(before)
     dollar, word = (m.group(1), m.group(2)) if m else ("", "")
     if dollar:
+        if "." not in word:
+            for name in sorted(variables):
+                if name.startswith(word):
+                    yield Completion(name, start_position=-len(word), display_meta="bound by an earlier input")
         return
     start = len(before) - len(word)
     gap = before[:start].rstrip(" \t")
@@ -202,8 +210,9 @@ def _complete_in_string(before: str, catalog: Catalog) -> Iterator[Completion]:
 class ScintCompleter(Completer):
     """Completes from the live session: its contexts (refreshed when the version changes) and the registry."""
 
-    def __init__(self, session: scint.Session) -> None:
+    def __init__(self, session: scint.Session, variables: Callable[[], Iterable[str]] = tuple) -> None:
         self.session = session
+        self.variables = variables
         self._cached: tuple[tuple[str, int], Catalog] | None = None
 
     def catalog(self) -> Catalog:
@@ -217,7 +226,7 @@ class ScintCompleter(Completer):
             catalog = self.catalog()
         except scint.ScintError:
             return
-        yield from complete(document.text_before_cursor, catalog)
+        yield from complete(document.text_before_cursor, catalog, self.variables())
 
 
 # -- the loop -----------------------------------------------------------------------------------------------------
@@ -272,9 +281,10 @@ class Repl:
         self.session = session
         self.console = console
         self.ask = ask
+        self.bindings: dict[str, Any] = {}  # names earlier programs assigned, passed on as params
         self.prompt = PromptSession(
             lexer=PygmentsLexer(ScintLexer),
-            completer=ScintCompleter(session),
+            completer=ScintCompleter(session, self.bindings.keys),
             complete_while_typing=False,
             history=_history(history),
             key_bindings=_key_bindings(),
@@ -313,8 +323,10 @@ class Repl:
         try:
             if stripped.startswith(":"):
                 return self.command(stripped[1:])
-            program = scint.parse(text)
-            result = self.session.run(program)
+            program = scint.parse(text, limits=self.session.limits)
+            params = {name: self.bindings[name] for name in free_names(program) if name in self.bindings}
+            result = self.session.run(program, params=params)
+            self.bindings.update(result.bindings)
             self.console.print(display.result_renderable(program, result))
         except scint.ScintError as exc:
             self.console.print(Text(f"error: {exc}", style="red"))
@@ -335,6 +347,9 @@ class Repl:
             self.console.print(display.view_tree(s.view(args[0] if args else None)))
         elif name == "log":
             self.console.print(display.log_table(s.log(limit=int(args[0]) if args and args[0].isdigit() else 20)))
+        elif name == "vars":
+            lines = [f"${n} = {display.short(v, 100)}" for n, v in sorted(self.bindings.items())]
+            self.console.print(Text("\n".join(lines) or "no names bound yet: name = context.action(...) binds one"))
         elif name == "branches":
             self.console.print(display.branches_table(s.branches()))
         elif name == "checkout" and len(args) == 1:

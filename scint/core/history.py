@@ -20,6 +20,7 @@ from typing import Any
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
 
+from scint.core.bindings import is_param_name
 from scint.core.map import ContextMap, branch_id
 from scint.errors import HistoryError
 
@@ -313,6 +314,9 @@ def _check_event(doc: dict[str, Any], n: int) -> None:
     for key in _META_INTS:
         if key in meta and (type(meta[key]) is not int or not 0 <= meta[key] < 2**31):
             raise bad(f"the provenance's `{key}` must be a whole number")
+    params = meta.get("params")
+    if params is not None and (type(params) is not dict or not all(map(is_param_name, params))):
+        raise bad("the provenance's `params` must be a JSON object whose keys are Scint names")
 
 
 _BUILTIN_ARGS: dict[str, dict[str, tuple[type, ...]]] = {

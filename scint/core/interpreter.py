@@ -10,6 +10,8 @@ rolls back after, so a program is atomic.
 from __future__ import annotations
 
 import functools
+from collections import ChainMap
+from collections.abc import MutableMapping
 from typing import Any
 
 import attrs
@@ -18,6 +20,7 @@ from scint.contexts.base import Context, Spec, call_spec, did_you_mean
 from scint.contexts.builtin import Composer
 from scint.contexts.registry import get_type
 from scint.contexts.types import copy_value, is_json
+from scint.core.bindings import statement_refs
 from scint.core.map import ContextMap
 from scint.core.state import MapState
 from scint.dsl import Assign, Call, Const, DictValue, ListValue, Program, Ref, format_program, parse
@@ -70,6 +73,7 @@ class Interpreter:
         actor: str,
         program_id: str,
         request: dict[str, Any] | None = None,
+        params: dict[str, Any] | None = None,
         scope: str | None = None,
         self_path: str | None = None,
         internal: bool = False,
@@ -81,6 +85,8 @@ class Interpreter:
         self.actor = actor
         self.program_id = program_id
         self.request = request
+        self.params = params or {}  # values bound from outside (checked): `$name` falls back to them
+        self.bindings: dict[str, Any] = {}  # what the program's own statements assigned
         self.scope = scope
         self.self_path = self_path
         self.events: list[EventRecord] = []
@@ -92,11 +98,12 @@ class Interpreter:
 
     def run(self, program: Program) -> list[Any]:
         """Run every statement; returns their values. Raises the first error, naming its statement."""
-        env: dict[str, Any] = {}
+        self.bindings = env = {}
         self._text = program.source
-        return self._statements(program, env, depth=0, via=None)
+        scope = ChainMap(env, self.params) if self.params else env  # its own assignments first, then params
+        return self._statements(program, scope, depth=0, via=None)
 
-    def _statements(self, program: Program, env: dict[str, Any], depth: int, via: int | None) -> list[Any]:
+    def _statements(self, program: Program, env: MutableMapping[str, Any], depth: int, via: int | None) -> list[Any]:
         values = []
         for i, stmt in enumerate(program.statements, 1):
             source = program.statement_source(i - 1)
@@ -116,7 +123,7 @@ class Interpreter:
 
     # -- calls -------------------------------------------------------------------------------------------------
 
-    def _call(self, call: Call, env: dict[str, Any], depth: int, source: str, index: int) -> Any:
+    def _call(self, call: Call, env: MutableMapping[str, Any], depth: int, source: str, index: int) -> Any:
         self._where = (source, index)
         names = call.path
         if self.self_path is not None and names[0] == "self":
@@ -218,6 +225,8 @@ class Interpreter:
                 meta["text"] = self._text
             if self.request is not None:
                 meta["request"] = self.request
+            if self.params:
+                meta["params"] = self.params
         result = _plain(self.head.record(path, action, args, meta), f"{path}.{action}()")
         if path and type(target).__module__ != _BUILTIN_MODULE and not is_json(target.__dict__):
             # A type's own action left state that cannot be stored, snapshotted or rendered (a set, a tuple, NaN,
@@ -254,20 +263,18 @@ class Interpreter:
             raise BadArguments(f"the body of workflow `{bound['name']}` is not valid Scint: {exc}") from None
         known = set(bound["params"])
         for i, stmt in enumerate(program.statements):
-            call = stmt.call if type(stmt) is Assign else stmt
-            for value in (*call.args, *(k.value for k in call.kwargs)):
-                for ref in _refs(value):
-                    if ref == "_" and i == 0:
-                        raise BadArguments(
-                            f"the body of workflow `{bound['name']}` reads $_ in its first statement, "
-                            "where there is no previous result"
-                        )
-                    if ref not in known:
-                        raise BadArguments(
-                            f"the body of workflow `{bound['name']}` reads ${ref} in statement {i + 1}, "
-                            f"but it is neither a parameter ({', '.join(bound['params']) or 'none'}) "
-                            "nor assigned earlier in the body"
-                        )
+            for ref in statement_refs(stmt):
+                if ref == "_" and i == 0:
+                    raise BadArguments(
+                        f"the body of workflow `{bound['name']}` reads $_ in its first statement, "
+                        "where there is no previous result"
+                    )
+                if ref not in known:
+                    raise BadArguments(
+                        f"the body of workflow `{bound['name']}` reads ${ref} in statement {i + 1}, "
+                        f"but it is neither a parameter ({', '.join(bound['params']) or 'none'}) "
+                        "nor assigned earlier in the body"
+                    )
             known.add("_")
             if type(stmt) is Assign:
                 known.add(stmt.name)
@@ -277,7 +284,7 @@ class Interpreter:
 
     # -- values ------------------------------------------------------------------------------------------------
 
-    def _value(self, node: Any, env: dict[str, Any]) -> Any:
+    def _value(self, node: Any, env: MutableMapping[str, Any]) -> Any:
         t = type(node)
         if t is Const:
             return node.value
@@ -312,7 +319,7 @@ def _without_self(program: Program, self_path: str) -> Program:
     return Program(tuple(statements))
 
 
-def _deref(ref: Ref, env: dict[str, Any]) -> Any:
+def _deref(ref: Ref, env: MutableMapping[str, Any]) -> Any:
     if ref.name not in env:
         defined = [n for n in env if n != "_"]
         if ref.name == "_":
@@ -347,17 +354,6 @@ def _deref(ref: Ref, env: dict[str, Any]) -> Any:
 def _kind(value: Any) -> str:
     names = {type(None): "null", bool: "a bool", int: "an int", float: "a float", str: "a string"}
     return names.get(type(value), "a list" if type(value) is list else "a dict")
-
-
-def _refs(node: Any) -> list[str]:
-    t = type(node)
-    if t is Ref:
-        return [node.name]
-    if t is ListValue:
-        return [r for v in node.items for r in _refs(v)]
-    if t is DictValue:
-        return [r for _, v in node.items for r in _refs(v)]
-    return []
 
 
 @functools.lru_cache(maxsize=256)
