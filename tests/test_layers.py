@@ -114,3 +114,30 @@ def test_imports_point_down(module: str, path: Path) -> None:
 def test_only_the_openai_provider_imports_openai() -> None:
     users = [m for m, p in modules() if any(i.split(".")[0] == "openai" for i in imports(p, m))]
     assert len(users) == 1 and users[0].startswith("scint.llm"), users
+
+
+def test_the_llm_layer_knows_no_session_class() -> None:
+    """scint.llm depends on the small Host protocol (scint/llm/host.py), not on scint.session, not even for type
+    checkers: the two layers do not import each other."""
+    for module, path in modules():
+        if module.startswith("scint.llm"):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            named = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+            named |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+            assert not {m for m in named if m.startswith("scint.session")}, module
+
+
+def test_the_session_is_a_host() -> None:
+    from scint.llm.host import Host
+
+    wanted = {n for n in dir(Host) if not n.startswith("_")} | set(Host.__annotations__)
+    with scint.open("memory://") as s:
+        missing = {n for n in wanted if n not in dir(s)}  # `llm` is made on first use: not called here
+        assert not missing
+        contexts, functions, history = s.callables()
+        assert contexts == {} and "create_context" in functions and "log" in history
+
+
+def test_session_is_a_package_of_small_rooms() -> None:
+    for path in (PACKAGE / "session").glob("*.py"):
+        assert len(path.read_text(encoding="utf-8").splitlines()) < 600, path.name

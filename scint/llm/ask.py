@@ -20,7 +20,7 @@ from scint.llm.provider import Message, Provider, Reply
 from scint.llm.tools import call_problem, format_error, tools
 
 if TYPE_CHECKING:
-    from scint.session import Result, Session
+    from scint.llm.host import Host, RunResult
 
 __all__ = ["AskResult", "aask", "ask", "ask_conversation"]
 
@@ -32,7 +32,7 @@ class AskResult:
     """What `Session.ask` returns: the program the model wrote, its Result, the attempts it took, the model."""
 
     program: str
-    result: Result
+    result: RunResult
     attempts: int = 1
     model: str = ""
 
@@ -41,14 +41,14 @@ class AskResult:
 
 
 def ask(
-    session: Session, text: str, provider: Provider, *, dry_run: bool = False, max_retries: int = MAX_RETRIES
+    session: Host, text: str, provider: Provider, *, dry_run: bool = False, max_retries: int = MAX_RETRIES
 ) -> AskResult:
     """Ask `provider` to turn `text` into a program and run it (see the module doc)."""
     return drive(ask_conversation(session, text, provider, dry_run=dry_run, max_retries=max_retries), provider)
 
 
 async def aask(
-    session: Session, text: str, provider: Provider, *, dry_run: bool = False, max_retries: int = MAX_RETRIES
+    session: Host, text: str, provider: Provider, *, dry_run: bool = False, max_retries: int = MAX_RETRIES
 ) -> AskResult:
     """`ask` on an event loop: the model call does not block it."""
     conversation = ask_conversation(session, text, provider, dry_run=dry_run, max_retries=max_retries)
@@ -56,7 +56,7 @@ async def aask(
 
 
 def ask_conversation(
-    session: Session, text: str, provider: Provider, *, dry_run: bool = False, max_retries: int = MAX_RETRIES
+    session: Host, text: str, provider: Provider, *, dry_run: bool = False, max_retries: int = MAX_RETRIES
 ) -> Conversation:
     if not isinstance(text, str) or not text.strip():
         raise LLMError("ask needs a request in words")

@@ -9,7 +9,7 @@ from scint.contexts.help import cheat_sheet
 from scint.contexts.registry import registered
 
 if TYPE_CHECKING:
-    from scint.session import Session
+    from scint.llm.host import Host
 
 __all__ = ["ASK_INSTRUCTIONS", "PROCESS_INSTRUCTIONS", "STATE_BUDGET", "cheat", "describe_state", "state_text"]
 
@@ -32,19 +32,19 @@ changed, so fix it and try again. When the goal is reached, answer in plain text
 that answer is your result."""
 
 
-def cheat(session: Session) -> str:
+def cheat(session: Host) -> str:
     """The cheat sheet: the language, the built-ins, and every registered type's actions, one line each."""
-    b = session._builtins
-    return cheat_sheet(registered(), b.functions, b.history)
+    _, functions, history = session.callables()
+    return cheat_sheet(registered(), functions, history)
 
 
-def state_text(session: Session, path: str | None = None, budget_tokens: int = STATE_BUDGET) -> str:
+def state_text(session: Host, path: str | None = None, budget_tokens: int = STATE_BUDGET) -> str:
     """The current state (under `path`) as an outline, within about `budget_tokens` tokens."""
     view = session.view(path=path)
     return view.render("text", max_chars=max(budget_tokens * 4, 40))
 
 
-def describe_state(session: Session, path: str | None = None, budget_tokens: int = STATE_BUDGET) -> str:
+def describe_state(session: Host, path: str | None = None, budget_tokens: int = STATE_BUDGET) -> str:
     """The state as the model reads it: a heading and the outline."""
     label = f"The state under {path}" if path else "The current state"
     text = state_text(session, path, budget_tokens)

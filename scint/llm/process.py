@@ -34,7 +34,7 @@ from scint.llm.tools import handle, tools
 
 if TYPE_CHECKING:
     from scint.core.state import MapState
-    from scint.session import Session
+    from scint.llm.host import Host
 
 __all__ = ["RunLimits", "arun_process", "arun_processes", "find_run", "is_run_call", "run_process", "run_thread"]
 
@@ -143,7 +143,7 @@ def _entered(provider: Provider | None, limits: RunLimits | None, default: Any) 
 
 
 def run_process(
-    session: Session,
+    session: Host,
     path: str,
     max_steps: int = 10,
     *,
@@ -162,7 +162,7 @@ def run_process(
 
 
 async def arun_process(
-    session: Session,
+    session: Host,
     path: str,
     max_steps: int = 10,
     *,
@@ -181,7 +181,7 @@ async def arun_process(
 
 
 async def arun_processes(
-    session: Session,
+    session: Host,
     paths: list[str],
     max_steps: int = 10,
     *,
@@ -197,7 +197,7 @@ async def arun_processes(
     return list(await asyncio.gather(*runs))
 
 
-def run_thread(session: Session, path: str, max_steps: int = 10, **kwargs: Any) -> dict[str, str | None]:
+def run_thread(session: Host, path: str, max_steps: int = 10, **kwargs: Any) -> dict[str, str | None]:
     """Run every child process of the thread (or process) at `path` concurrently; returns {path: answer}."""
     view = session.view(path=path)
     if view.type_of(path) not in (Thread.__scint_type__, Process.__scint_type__):
@@ -207,7 +207,7 @@ def run_thread(session: Session, path: str, max_steps: int = 10, **kwargs: Any) 
     return dict(zip(children, answers, strict=True))
 
 
-def _model_of(session: Session, path: str, provider: Provider) -> Provider:
+def _model_of(session: Host, path: str, provider: Provider) -> Provider:
     wanted = session.view(path=path).get(path).get("model")
     with_model = getattr(provider, "with_model", None)
     if wanted and wanted != provider.model and with_model is not None:
@@ -216,7 +216,7 @@ def _model_of(session: Session, path: str, provider: Provider) -> Provider:
 
 
 def _steps(
-    session: Session, path: str, max_steps: int, provider: Provider, active: _Active, actor: str
+    session: Host, path: str, max_steps: int, provider: Provider, active: _Active, actor: str
 ) -> Conversation:
     me = f"process:{path}"
     _record(session, path, me, status="running", request={"run": path, "max_steps": max_steps, "by": actor})
@@ -246,7 +246,7 @@ def _steps(
     return None
 
 
-def _messages(session: Session, path: str, state: dict[str, Any]) -> list[Message]:
+def _messages(session: Host, path: str, state: dict[str, Any]) -> list[Message]:
     system = PROCESS_INSTRUCTIONS.format(path=path) + "\n\n" + describe_state(session, path)
     messages: list[Message] = [
         {"role": "system", "content": system},
@@ -267,7 +267,7 @@ def _messages(session: Session, path: str, state: dict[str, Any]) -> list[Messag
 
 
 def _record(
-    session: Session,
+    session: Host,
     path: str,
     actor: str,
     *,
@@ -290,7 +290,7 @@ def _record(
         raise LLMError(f"could not record the run of {path}: {exc}") from exc
 
 
-def _failed(session: Session, path: str, exc: ScintError) -> None:
+def _failed(session: Host, path: str, exc: ScintError) -> None:
     """The run broke (the model service failed, or recording did): say so on the process, if it still exists."""
     try:
         if path in session.view():

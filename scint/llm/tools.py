@@ -21,7 +21,7 @@ from scint.llm.grammar import specialise, targets
 from scint.llm.provider import TOOL_NAME, ToolCall
 
 if TYPE_CHECKING:
-    from scint.session import Result, Session
+    from scint.llm.host import Host, RunResult
 
 __all__ = ["default_api", "format_error", "format_result", "handle", "program_grammar", "to_tool_call", "tools"]
 
@@ -37,17 +37,14 @@ def default_api() -> str:
     return api
 
 
-def program_grammar(session: Session, *, scope: str | None = None, self_path: str | None = None) -> str:
+def program_grammar(session: Host, *, scope: str | None = None, self_path: str | None = None) -> str:
     """`grammar/scint.lark` specialised to the contexts, actions and parameter names the session may use now."""
-    session._check_open()
-    head = session._guard(session._current)
-    contexts = head.state.contexts if head is not None else {}
-    b = session._builtins
-    return specialise(targets(contexts, b.functions, b.history, scope=scope, self_path=self_path))
+    contexts, functions, history = session.callables()
+    return specialise(targets(contexts, functions, history, scope=scope, self_path=self_path))
 
 
 def tools(
-    session: Session,
+    session: Host,
     kind: str = "function",
     api: str | None = None,
     *,
@@ -59,7 +56,6 @@ def tools(
     kind="function": one `program` string parameter, described by the cheat sheet. kind="custom": a grammar
     tool whose Lark grammar admits only calls to existing contexts' actions with their parameter names (build
     it again after a program creates contexts). `scope` and `self_path` specialise it for a process."""
-    session._check_open()
     api = default_api() if api is None else api
     if api not in ("chat", "responses"):
         raise LLMError(f'api must be "chat" or "responses", not {api!r}')
@@ -139,7 +135,7 @@ def call_problem(call: ToolCall) -> str | None:
 
 
 def handle(
-    session: Session,
+    session: Host,
     tool_call: Any,
     *,
     actor: str | None = None,
@@ -182,7 +178,7 @@ def absolute(program: Program, self_path: str) -> Program:
     return parse(format_program(attrs.evolve(program, statements=tuple(statements))))
 
 
-def format_result(result: Result) -> str:
+def format_result(result: RunResult) -> str:
     """A program's results for the model: the branch version and each statement's value, as JSON."""
     values = list(result.values)
     body = json.dumps(values[0] if len(values) == 1 else values, ensure_ascii=False, separators=(",", ":"))

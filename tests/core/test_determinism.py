@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import scint
-import scint.session
+import scint.session.facade
 from scint.contexts.registry import unregister
 from scint.core.map import branch_id
 from scint.core.view import ContextMapView
@@ -217,7 +217,7 @@ def test_rebuilding_from_events_gives_the_live_state(
 ) -> None:
     url = new_store_url(backend)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(scint.session, "SNAPSHOT_EVERY", 5)  # so that reopening goes through snapshots too
+        mp.setattr(scint.session.facade, "SNAPSHOT_EVERY", 5)  # so that reopening goes through snapshots too
         with scint.open(url) as s:
             s.run(SETUP)
             checkpoints = {s.version: s.view().render("json")}

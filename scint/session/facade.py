@@ -1,0 +1,370 @@
+"""The Session: where the layers meet. `scint.open(url)` returns one.
+
+A session holds one branch's ContextMap in memory and keeps it current: before each program it reads any
+events other sessions or processes recorded since (usually none: one cheap read), runs the program in a
+transaction (scint.session.running), and saves all its events in one store transaction. If another writer got
+there first the save fails on the aggregate version; the session rolls back, catches up, and runs the program
+again (bounded), so no update is lost and no program applies twice. History (scint.session.history) and
+export, import and rerun (scint.session.transfer) work on the same session.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from typing import Any
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import PersistenceError
+
+from scint.contexts import builtin as _builtin  # noqa: F401 - registers the built-in types
+from scint.core.builtins import make_builtins
+from scint.core.history import INDEX_ID, BranchIndex, check_branch_name, load_map
+from scint.core.map import ContextMap, fast_mapper, stored_events
+from scint.core.view import ContextMapView
+from scint.dsl import Limits, Program, quote
+from scint.errors import HistoryError, ScintError, StoreError
+from scint.session import history, running, transfer
+from scint.session.checks import ScintApp, as_int, open_app
+from scint.session.results import Diff, LogEntry, RerunReport, Result
+
+__all__ = ["Session", "load", "open"]
+
+log = logging.getLogger("scint")
+
+SNAPSHOT_EVERY = 100  # events between snapshots, at least
+EVENT_BYTES = 200  # a typical stored event; snapshots wait until the events since the last one add up to its size
+
+
+class Session:
+    """A connection to a Scint store, on one branch."""
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        branch: str | None = None,
+        limits: Limits | None = None,
+        env: dict[str, str] | None = None,
+        _app: ScintApp | None = None,
+    ) -> None:
+        if _app is not None:
+            self.url = url or "custom://"
+            self.app = _app
+        else:
+            if env is None:
+                from scint.store.urls import default_url, environment_for_url
+
+                self.url = url or default_url()
+                env = environment_for_url(self.url)
+            else:
+                self.url = url or "custom://"
+            self.app = open_app(env, self.url)
+        self._owns_app = _app is None
+        self.limits = limits or Limits()
+        self._head: ContextMap | None = None
+        self._index: BranchIndex | None = None
+        self._snapshot_at: dict[Any, int] = {}
+        self._snapshot_bytes: dict[Any, int] = {}
+        self._builtins = make_builtins(history.History(self))
+        self._closed = False
+        # An in-memory store belongs to this session alone: nobody else can have written to it.
+        self._private = type(self.app.recorder).__module__ == "eventsourcing.popo"
+        # A store that can say cheaply whether anything was committed since (LMDB: its last transaction id) spares
+        # the catch-up read before each program: `_seen` is (head, token) while that head holds every commit up
+        # to that token.
+        self._token_of: Callable[[], Any] | None = getattr(self.app.recorder, "change_token", None)
+        self._seen: tuple[ContextMap, Any] | None = None
+        # Events are encoded here, straight to StoredEvents, when the mapper is ours without compression/cipher.
+        self._fast_mapper = fast_mapper(self.app.mapper)
+        index = self._guard(self._load_index)
+        if branch is None:
+            self.branch_name = index.current if index is not None else "main"
+        else:
+            check_branch_name(branch)
+            if branch != "main" and (index is None or branch not in index.branches):
+                known = ", ".join(index.branches) if index is not None else "main"
+                raise HistoryError(f"there is no branch `{branch}` in {self.url}; the branches are: {known}")
+            self.branch_name = branch
+
+    # -- the head ------------------------------------------------------------------------------------------
+
+    def _load_index(self) -> BranchIndex | None:
+        try:
+            return self.app.repository.get(INDEX_ID)
+        except AggregateNotFoundError:
+            return None
+
+    def _index_for_update(self) -> BranchIndex:
+        index = self._guard(self._load_index)
+        return index if index is not None else BranchIndex.start()
+
+    def _current(self) -> ContextMap | None:
+        """The head, caught up with everything recorded since it was loaded."""
+        head = self._head
+        token_of = self._token_of
+        if head is None:
+            token = token_of() if token_of is not None else None  # read first: the load sees at least this
+            head = self._head = load_map(self.app, self.branch_name)
+            if head is not None:
+                self._snapshot_at.setdefault(head.id, head.version)
+                if token_of is not None:
+                    self._seen = (head, token)
+            return head
+        if head.state.in_transaction:
+            raise ScintError("the session is already running a program (a session is not shared between threads)")
+        if self._private:
+            return head
+        if token_of is not None:
+            token = token_of()
+            seen = self._seen
+            if seen is not None and seen[0] is head and seen[1] == token:
+                return head  # nothing was committed since this head was current
+        for event in self.app.events.get(head.id, gt=head.version):
+            event.mutate(head)
+        if token_of is not None:
+            self._seen = (head, token)
+        return head
+
+    def _record(self, events: list[Any]) -> None:
+        """Save events in one store transaction; keep the head marked current if that was the only commit."""
+        seen = self._seen
+        if self._fast_mapper:
+            self.app.recorder.insert_events(stored_events(self.app.mapper, events))
+        else:
+            self.app.events.put(events)
+        self._advance(seen)
+
+    def _advance(self, seen: tuple[ContextMap, Any] | None) -> None:
+        """After one write of ours: if it was the only commit since `seen`, the head stays marked current
+        (LMDB numbers its write transactions 1, 2, 3...). Otherwise the next program catches up first."""
+        if seen is None or self._token_of is None:
+            return
+        try:
+            token = self._token_of()
+        except Exception:  # the write is done; the next program will simply read
+            return
+        if token == seen[1] + 1:
+            self._seen = (seen[0], token)
+
+    def _head_version(self) -> int:
+        head = self._head
+        return head.scint_version if head is not None and head.version > 0 else 0
+
+    def _maybe_snapshot(self, head: ContextMap) -> None:
+        """Snapshot the head when replaying the events since the last snapshot would cost more than reading a
+        new one: at least SNAPSHOT_EVERY events, and at least as many event-sized bytes as the last snapshot
+        took, so snapshots add a bounded number of bytes per event however large the state grows."""
+        since = head.version - self._snapshot_at.get(head.id, 0)
+        if since < SNAPSHOT_EVERY or since * EVENT_BYTES < self._snapshot_bytes.get(head.id, 0):
+            return
+        try:
+            snapshot = ContextMap.Snapshot.take(head)
+            stored = self.app.mapper.to_stored_event(snapshot)
+            seen = self._seen
+            self.app.snapshots.recorder.insert_events([stored])  # type: ignore[union-attr]
+            self._advance(seen)
+            self._snapshot_at[head.id] = head.version
+            self._snapshot_bytes[head.id] = len(stored.state)
+        except Exception:  # a snapshot is an optimisation: failing to take one loses nothing
+            log.exception("could not take a snapshot at version %d", head.version)
+
+    def _switch(self, name: str, head: ContextMap | None) -> None:
+        if name != self.branch_name:
+            self.branch_name = name
+            self._head = head
+
+    @property
+    def version(self) -> int:
+        """The head version of this session's branch (events applied along its history)."""
+        self._check_open()
+        head = self._guard(self._current)
+        return head.scint_version if head is not None and head.version > 0 else 0
+
+    # -- running programs --------------------------------------------------------------------------------------
+
+    def run(
+        self,
+        text: str | Program,
+        actor: str = "human",
+        *,
+        params: Any = None,
+        request: Any = None,
+        scope: str | None = None,
+        self_path: str | None = None,
+        dry_run: bool = False,
+        _internal: bool = False,
+    ) -> Result:
+        """Run a program atomically and return its Result. `params` ({"v": 41}) binds JSON-like values as `$v`
+        (the program's own assignments come first); those it reads are recorded with it. With `dry_run`, validate
+        and execute it but record nothing. `scope` limits which contexts it may change; `self_path` is what `self`
+        names in it."""
+        self._check_open()
+        return running.run(
+            self,
+            text,
+            actor,
+            params=params,
+            request=request,
+            scope=scope,
+            self_path=self_path,
+            dry_run=dry_run,
+            internal=_internal,
+        )
+
+    # -- history ---------------------------------------------------------------------------------------------
+
+    def branch(self, name: str, at: int | None = None) -> str:
+        """Create branch `name` from this branch at version `at` (default: the head), without switching to it.
+        Costs the same whatever the history's length: nothing is copied."""
+        at_text = "null" if at is None else str(as_int(at, "at"))
+        self.run(f"history.branch(name={quote(check_branch_name(name))}, at={at_text})")
+        return name
+
+    def checkout(self, name: str) -> None:
+        """Switch this session, and the store's current branch, to branch `name`."""
+        self.run(f"history.checkout(name={quote(check_branch_name(name))})")
+
+    def branches(self) -> list[dict[str, Any]]:
+        """Every branch: name, base branch, fork version, head version, and whether it is the current one."""
+        self._check_open()
+        return history.branches_list(self)
+
+    def diff(self, a: Any, b: Any) -> Diff:
+        """What changed from `a` to `b`: each a branch name ("what-if"), a version of this branch (12) or
+        "branch@version"."""
+        self._check_open()
+        return history.diff(self, a, b, None)
+
+    def replay(self, to: int | None = None, progress: Callable[[int], None] | None = None) -> ContextMapView:
+        """The state at version `to` (default: the head) rebuilt from the events alone: no snapshot, no parsing,
+        no model call. Equal to `view(at=to)`. `progress` is called with the number of events applied so far."""
+        self._check_open()
+        return history.replay(self, to, progress)
+
+    def rerun(self, since: int, branch: str | None = None) -> RerunReport:
+        """Re-execute the programs recorded after version `since` on a new branch forked at `since`, with the
+        current code (unlike replay, which re-applies recorded events). LLM-driven steps call the model again:
+        a program written by `ask` is asked again from its request text, and a process run is run again (the
+        programs its model wrote are not re-executed verbatim). Programs that now fail are reported."""
+        self._check_open()
+        return transfer.rerun(self, since, branch)
+
+    def export(self, path: str | os.PathLike[str], progress: Callable[[int], None] | None = None) -> int:
+        """Write this branch's whole history (inherited prefix included) as JSON Lines with a checksummed
+        trailer; returns the number of events. The file appears complete or not at all."""
+        self._check_open()
+        return transfer.export(self, path, progress)
+
+    def view(self, path: str | None = None, at: int | None = None) -> ContextMapView:
+        """A read-only view of the contexts under `path` as of version `at` (default: the head)."""
+        self._check_open()
+        return history.view(self, path, at)
+
+    def log(self, limit: int | None = None) -> list[LogEntry]:
+        """The programs that changed state, newest first (at most `limit`), along the branch's whole history."""
+        self._check_open()
+        return history.log(self, limit)
+
+    def language(self) -> dict[str, Any]:
+        """What programs may call: {"functions": {name: Spec}, "history": {name: Spec}, "types": {type name:
+        {action: Spec}}} (the built-ins, the history context, and every registered type's public actions).
+        Completion in the REPL and other tools read this."""
+        from scint.contexts.registry import registered
+
+        return {
+            "functions": dict(self._builtins.functions),
+            "history": dict(self._builtins.history),
+            "types": {
+                name: {a: spec for a, spec in cls.__scint_specs__.items() if spec.public}
+                for name, cls in registered().items()
+            },
+        }
+
+    def callables(self) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+        """The live contexts (path -> context), the built-in functions and the `history` actions (name -> Spec):
+        what a program may call now. Tools, grammars and cheat sheets (scint.llm.host.Host) read this."""
+        self._check_open()
+        head = self._guard(self._current)
+        contexts = head.state.contexts if head is not None else {}
+        return contexts, self._builtins.functions, self._builtins.history
+
+    # -- plumbing ---------------------------------------------------------------------------------------------
+
+    def _guard(self, fn: Any) -> Any:
+        try:
+            return fn()
+        except ScintError:
+            raise
+        except PersistenceError as exc:
+            raise StoreError(f"the store failed: {exc}") from exc
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreError("this session is closed")
+
+    def close(self) -> None:
+        """Close the store connection (idempotent)."""
+        if not self._closed:
+            self._closed = True
+            if self._owns_app:
+                self.app.close()
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<scint.Session {self.url} branch={self.branch_name}>"
+
+    # -- LLM: ask, tool calls, process runs (scint/llm does the work) -----------------------------------------
+
+    @property
+    def llm(self) -> Any:
+        """The session's model provider (a `scint.llm.Provider`): by default an OpenAIProvider configured from
+        OPENAI_API_KEY, OPENAI_BASE_URL, SCINT_MODEL and SCINT_LLM_API, made on first use."""
+        provider = getattr(self, "_llm", None)
+        if provider is None:
+            from scint.llm.openai_provider import OpenAIProvider
+
+            provider = self._llm = OpenAIProvider.from_env()
+        return provider
+
+    @llm.setter
+    def llm(self, provider: Any) -> None:
+        self._llm = provider
+
+    def ask(self, text: str, *, provider: Any = None, dry_run: bool = False, max_retries: int = 3) -> Any:
+        """Ask the model to turn `text` into one program and run it; -> AskResult(.program, .result). Errors go
+        back to the model (at most `max_retries` times), then LLMError; a failed attempt changes nothing."""
+        from scint.llm.ask import ask
+
+        self._check_open()
+        return ask(self, text, provider or self.llm, dry_run=dry_run, max_retries=max_retries)
+
+    async def aask(self, text: str, *, provider: Any = None, dry_run: bool = False, max_retries: int = 3) -> Any:
+        """`ask` for asyncio: the model call does not block the event loop."""
+        from scint.llm.ask import aask
+
+        self._check_open()
+        return await aask(self, text, provider or self.llm, dry_run=dry_run, max_retries=max_retries)
+
+    def handle(self, tool_call: Any, *, actor: str | None = None) -> str:
+        """Run a model's `scint` tool call (Chat or Responses, function or custom) and return the tool output:
+        the results, or the error for the model to fix."""
+        from scint.llm.tools import handle
+
+        self._check_open()
+        return handle(self, tool_call, actor=actor)
+
+
+def open(url: str | None = None, *, branch: str | None = None, limits: Limits | None = None) -> Session:
+    """Open a Scint store: `lmdb:///dir` (the default, `./.scint`), `sqlite:///file.db`, `memory://` or
+    `postgresql://user@host:5432/db`; on its current branch, or on `branch`."""
+    return Session(url, branch=branch, limits=limits)
+
+
+load = transfer.load

@@ -1,0 +1,121 @@
+"""What the Session's operations return: Result, LogEntry, Diff, RerunReport (frozen, displayable)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from scint.core.history import render_diff
+from scint.core.interpreter import EventRecord
+
+__all__ = ["Diff", "LogEntry", "RerunReport", "Result"]
+
+
+@attrs.frozen
+class Result:
+    """What `Session.run` returns: the last statement's value, every statement's value, the branch version
+    after the program, and the events it recorded (empty for a read-only program). After a dry run, `events`
+    are the ones the program would have recorded, and `version` is the unchanged head. `bindings` are the
+    names the program assigned (`m = notes.get(...)`) with their values: a REPL or a notebook passes them back
+    as `params` of its next program, so the session itself keeps no one's variables."""
+
+    value: Any
+    values: tuple[Any, ...]
+    version: int
+    events: tuple[EventRecord, ...]
+    program_id: str
+    branch: str
+    bindings: dict[str, Any] = attrs.field(factory=dict)
+
+    def __str__(self) -> str:
+        from scint.core.render import render_result
+
+        return render_result(self)
+
+    def _repr_html_(self) -> str:
+        from scint.core.render import render_result_html
+
+        return render_result_html(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # IPython's plain-text display
+        printer.text(str(self))
+
+
+@attrs.frozen
+class LogEntry:
+    """One program that changed state: the branch version after it, who ran it, its text, when, its id."""
+
+    version: int
+    actor: str
+    source: str
+    time: datetime
+    program_id: str
+    events: int
+    request: Any = None
+    params: Any = None  # the values bound from outside that the program read (`run(text, params=...)`)
+
+    def as_dict(self) -> dict[str, Any]:
+        entry = {
+            "version": self.version,
+            "actor": self.actor,
+            "source": self.source,
+            "time": self.time.isoformat(),
+            "program_id": self.program_id,
+        }
+        if self.params is not None:
+            entry["params"] = self.params
+        return entry
+
+
+@attrs.frozen
+class Diff:
+    """The difference between two states: contexts added and removed, and per changed context its fields."""
+
+    a: str
+    b: str
+    added: dict[str, str]
+    removed: dict[str, str]
+    changed: dict[str, Any]
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.removed or self.changed)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"a": self.a, "b": self.b, "added": self.added, "removed": self.removed, "changed": self.changed}
+
+    def render(self) -> str:
+        return render_diff(self.as_dict(), self.a, self.b)
+
+    def __str__(self) -> str:
+        return self.render()
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return f"<pre class='scint-diff'>{html.escape(self.render())}</pre>"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # IPython's plain-text display
+        printer.text(str(self))
+
+
+@attrs.frozen
+class RerunReport:
+    """What `Session.rerun` did: the new branch, the programs it re-ran, and those that now fail."""
+
+    branch: str
+    since: int
+    programs: int
+    failures: tuple[tuple[str, int, str], ...]  # (program id, original version, error)
+
+    def __str__(self) -> str:
+        head = f"re-ran {self.programs} programs after version {self.since} on branch {self.branch}"
+        if not self.failures:
+            return head + ": all succeeded"
+        lines = [head + f": {len(self.failures)} failed"]
+        lines += [f"  {pid} (was version {v}): {err}" for pid, v, err in self.failures]
+        return "\n".join(lines)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # IPython's plain-text display
+        printer.text(str(self))

@@ -1,0 +1,196 @@
+"""Running one program: the transaction over every aggregate it touches, the optimistic-concurrency retry loop,
+and the Result. A program's events are saved in one store transaction, or not at all."""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import time
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from eventsourcing.persistence import IntegrityError, PersistenceError
+
+from scint.contexts.types import copy_value
+from scint.core.bindings import program_params
+from scint.core.history import BranchIndex
+from scint.core.interpreter import Interpreter
+from scint.core.map import ContextMap, branch_id
+from scint.dsl import Assign, Program, parse
+from scint.errors import BadArguments, ConflictError, ScintError, StoreError
+from scint.llm import process as llm_process
+from scint.session.checks import PATH_RE, storable
+from scint.session.results import Result
+
+if TYPE_CHECKING:
+    from scint.session.facade import Session
+
+log = logging.getLogger("scint")
+
+MAX_ATTEMPTS = 64  # optimistic-concurrency retries of one program
+
+
+def run(
+    s: Session,
+    text: str | Program,
+    actor: str,
+    *,
+    params: Any,
+    request: Any,
+    scope: str | None,
+    self_path: str | None,
+    dry_run: bool,
+    internal: bool,
+) -> Result:
+    """`Session.run`: check what comes beside the program, parse it, and run it atomically."""
+    if not isinstance(actor, str) or not actor or not storable(actor):
+        raise ScintError("actor must be a non-empty string of valid text such as 'human' or 'llm:gpt-5-mini'")
+    for name, value in (("scope", scope), ("self_path", self_path)):
+        if value is not None and not (isinstance(value, str) and PATH_RE.fullmatch(value)):
+            raise BadArguments(f"{name} must be a context path such as 'research.lit', not {value!r:.80}")
+    if request is not None and not storable(request):
+        raise BadArguments("request must be JSON-like data: text, finite numbers, lists, dicts with string keys")
+    program = text if isinstance(text, Program) else parse(text, limits=s.limits)
+    params = program_params(program, params, s.limits)
+    if llm_process.is_run_call(program):  # `<process>.run()`: each model step commits on its own (scint/llm)
+        ran = run_process(s, program, actor, scope=scope, self_path=self_path, dry_run=dry_run)
+        if ran is not None:
+            return ran
+    program_id = os.urandom(8).hex()
+    for attempt in range(MAX_ATTEMPTS):
+        txn = Txn(s)
+        head = s._guard(s._current) or ContextMap.start(s.branch_name)
+        txn.enter(head)
+        it = Interpreter(
+            head,
+            s._builtins,
+            actor=actor,
+            program_id=program_id,
+            request=request,
+            params=params,
+            scope=scope,
+            self_path=self_path,
+            internal=internal,
+        )
+        it.txn = txn  # type: ignore[attr-defined]  # for the history built-ins
+        try:
+            values = it.run(program)
+            events = txn.pending()
+            if dry_run or not (it.events or txn.touched_history):
+                txn.undo()
+                return result(s, values, it, program_id)
+            # All pending events of every aggregate the program touched, in one recorder transaction (what
+            # app.save does, without its generic protocol checks and hooks; snapshots are taken on commit).
+            s._record(events)
+        except IntegrityError:
+            txn.undo()
+            txn.forget_unsaved()
+            log.info("program %s: the head moved on; retrying (attempt %d)", program_id, attempt + 2)
+            if attempt >= 2:  # contention: back off (randomised, growing) so that every writer gets through
+                time.sleep(random.uniform(0, min(0.001 * 2 ** (attempt - 2), 0.1)))
+            continue
+        except ScintError:
+            txn.undo()
+            raise
+        except PersistenceError as exc:
+            txn.undo()
+            raise StoreError(f"the store could not record the program: {exc}") from exc
+        except Exception as exc:
+            txn.undo()
+            log.exception("program %s failed unexpectedly", program_id)
+            raise ScintError(f"internal error while running the program: {type(exc).__name__}: {exc}") from exc
+        except BaseException:  # KeyboardInterrupt (Ctrl-C in a notebook), SystemExit: the session stays usable
+            txn.undo()
+            s._head = None  # the interrupt may have come after the store committed: reload what it holds
+            raise
+        txn.commit()
+        log.info("program %s by %s: %d events, version %d", program_id, actor, len(it.events), s._head_version())
+        return result(s, values, it, program_id)
+    raise ConflictError(f"gave up after {MAX_ATTEMPTS} attempts: other writers kept changing the branch")
+
+
+def result(s: Session, values: list[Any], it: Interpreter, program_id: str) -> Result:
+    vals = tuple(copy_value(v) for v in values)
+    return Result(
+        value=vals[-1] if vals else None,
+        values=vals,
+        version=s._head_version(),
+        events=tuple(it.events),
+        program_id=program_id,
+        branch=s.branch_name,
+        bindings={k: copy_value(v) for k, v in it.bindings.items() if k != "_"},
+    )
+
+
+def run_process(
+    s: Session, program: Program, actor: str, *, scope: str | None, self_path: str | None, dry_run: bool
+) -> Result | None:
+    """`<process>.run(...)`: the process's model works its goal, each step its own program (scint/llm)."""
+    head = s._guard(s._current)
+    if head is None:
+        return None
+    found = llm_process.find_run(head.state, program, actor=actor, scope=scope, self_path=self_path)
+    if found is None:
+        return None
+    answer = None if dry_run else llm_process.run_process(s, found[0], found[1], actor=actor)
+    stmt = program.statements[0]
+    return Result(
+        value=answer,
+        values=(answer,),
+        version=s.version,
+        events=(),
+        program_id=uuid.uuid4().hex[:16],
+        branch=s.branch_name,
+        bindings={stmt.name: copy_value(answer)} if type(stmt) is Assign else {},
+    )
+
+
+class Txn:
+    """Every aggregate one program touches (branch heads, the branch index), with the marks to undo them."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.marks: dict[Any, tuple[Any, tuple[int, Any, int]]] = {}
+        self.index: BranchIndex | None = None
+        self.touched_history = False
+        self.switch_to: str | None = None
+
+    def enter(self, agg: Any) -> Any:
+        if agg.id not in self.marks:
+            self.marks[agg.id] = (agg, (agg._version, agg._modified_on, len(agg._pending_events)))
+            if isinstance(agg, ContextMap):
+                agg.state.begin()
+        return agg
+
+    def find(self, agg_id: Any) -> Any:
+        entry = self.marks.get(agg_id)
+        return entry[0] if entry is not None else None
+
+    def pending(self) -> list[Any]:
+        return [e for agg, _ in self.marks.values() for e in agg._pending_events]
+
+    def undo(self) -> None:
+        for agg, (version, modified, pending) in self.marks.values():
+            if isinstance(agg, ContextMap):
+                agg.state.rollback()
+            agg._version, agg._modified_on = version, modified
+            del agg._pending_events[pending:]
+
+    def forget_unsaved(self) -> None:
+        """After a conflict: drop the cached head if it was never saved, so it is loaded afresh."""
+        s = self.session
+        if s._head is not None and s._head.version <= 1 and not s._head._pending_events:
+            s._head = None
+
+    def commit(self) -> None:
+        s = self.session
+        for agg, _ in self.marks.values():
+            agg.collect_events()
+            if isinstance(agg, ContextMap):
+                agg.state.commit()
+                if agg.branch == s.branch_name:
+                    s._head = agg
+                s._maybe_snapshot(agg)
+        if self.switch_to is not None:
+            s._switch(self.switch_to, self.find(branch_id(self.switch_to)))
