@@ -28,6 +28,7 @@ from eventsourcing.persistence import IntegrityError, PersistenceError, Transcod
 from scint.contexts import builtin as _builtin  # noqa: F401 - registers the built-in types
 from scint.contexts.types import copy_value, is_json
 from scint.core.bindings import program_params
+from scint.core.boundaries import check_boundary, running_message
 from scint.core.builtins import make_builtins
 from scint.core.history import (
     INDEX_ID,
@@ -44,6 +45,7 @@ from scint.core.history import (
 )
 from scint.core.interpreter import EventRecord, Interpreter
 from scint.core.map import ContextMap, ScintTranscoder, branch_id, fast_mapper, stored_events
+from scint.core.rerun import RerunGuard
 from scint.core.state import MapState
 from scint.core.view import ContextMapView
 from scint.dsl import Assign, Limits, Program, parse, quote
@@ -158,19 +160,22 @@ class Diff:
 
 @attrs.frozen
 class RerunReport:
-    """What `Session.rerun` did: the new branch, the programs it re-ran, and those that now fail."""
+    """What `Session.rerun` did: the new branch, the programs it re-ran, those that now fail, and the history
+    statements (`history.branch`, `history.checkout`) it ignored because a rerun writes only to its branch."""
 
     branch: str
     since: int
     programs: int
     failures: tuple[tuple[str, int, str], ...]  # (program id, original version, error)
+    ignored: tuple[tuple[str, int, str], ...] = ()  # (program id, original version, statement)
 
     def __str__(self) -> str:
         head = f"re-ran {self.programs} programs after version {self.since} on branch {self.branch}"
-        if not self.failures:
-            return head + ": all succeeded"
-        lines = [head + f": {len(self.failures)} failed"]
+        lines = [head + (f": {len(self.failures)} failed" if self.failures else ": all succeeded")]
         lines += [f"  {pid} (was version {v}): {err}" for pid, v, err in self.failures]
+        if self.ignored:
+            lines.append(f"ignored {len(self.ignored)} history statements (a rerun writes only to its own branch):")
+            lines += [f"  {pid} (was version {v}): {stmt}" for pid, v, stmt in self.ignored]
         return "\n".join(lines)
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # IPython's plain-text display
@@ -230,6 +235,7 @@ class Session:
         self._snapshot_at: dict[Any, int] = {}
         self._snapshot_bytes: dict[Any, int] = {}
         self._builtins = make_builtins(self)
+        self._rerun: RerunGuard | None = None  # set while this session runs a rerun's programs
         self._closed = False
         # An in-memory store belongs to this session alone: nobody else can have written to it.
         self._private = type(self.app.recorder).__module__ == "eventsourcing.popo"
@@ -440,12 +446,15 @@ class Session:
     def branch_in(self, it: Interpreter, name: str, at: int | None) -> str:
         txn: _Txn = it.txn  # type: ignore[attr-defined]
         check_branch_name(name)
+        if self._rerun is not None:
+            return self._rerun.ignore(f"history.branch(name={quote(name)}, at={'null' if at is None else at})", name)
         head = it.head
         current = head.scint_version if head.version > 0 else 0
         if at is None:
             at = current
         if at < 0 or at > current:
             raise HistoryError(f"cannot branch at version {at}: {head.branch} is at version {current}")
+        self._check_seen(head.branch, at, it)
         index = txn.enter(txn.index or self._index_for_update())
         txn.index = index
         index.add(name, head.branch, at)
@@ -458,6 +467,8 @@ class Session:
     def checkout_in(self, it: Interpreter, name: str) -> str:
         txn: _Txn = it.txn  # type: ignore[attr-defined]
         check_branch_name(name)
+        if self._rerun is not None:
+            return self._rerun.ignore(f"history.checkout(name={quote(name)})", name)
         index = txn.enter(txn.index or self._index_for_update())
         txn.index = index
         index.switch(name)
@@ -486,6 +497,21 @@ class Session:
                 f"version {at} of {base} is not recorded yet; commit this program before checking out the new branch"
             )
         return loaded.state
+
+    def _check_seen(self, name: str, version: int, it: Interpreter | None = None) -> None:
+        """Refuse `version` of branch `name` if it lies inside a program (scint/core/boundaries.py). Inside a
+        program, the versions it has made so far on that branch, but the one it is at, lie inside it too."""
+        txn = getattr(it, "txn", None)
+        agg = txn.find(branch_id(name)) if txn is not None else None
+        if agg is not None:
+            now = agg.scint_version if agg.version > 0 else 0
+            recorded = agg.base_version + txn.marks[agg.id][1][0] - 1  # where this program started
+            if version == now:
+                return
+            if version > recorded:
+                raise HistoryError(running_message(name, version, recorded, now))
+        if version > 0:
+            self._guard(lambda: check_boundary(self.app, name, version))
 
     def _switch(self, name: str, head: ContextMap | None) -> None:
         if name != self.branch_name:
@@ -570,6 +596,7 @@ class Session:
                 return ContextMapView.of(head.state, path=None, version=current, branch=name)
             if not 0 <= version <= current:
                 raise HistoryError(f"version {version} does not exist: {name} is at version {current}")
+            self._check_seen(name, version, it)
             if version == 0:
                 return ContextMapView.of(MapState(), path=None, version=0, branch=name)
             old = self._guard(lambda: load_map(self.app, name, version))
@@ -599,6 +626,8 @@ class Session:
         to = current if to is None else _int(to, "to")
         if not 0 <= to <= current:
             raise HistoryError(f"cannot replay to version {to}: {self.branch_name} is at version {current}")
+        if to < current:
+            self._check_seen(self.branch_name, to)
         state = self._guard(lambda: self._replay_state(to, progress))
         if progress is not None:
             progress(to)
@@ -618,21 +647,21 @@ class Session:
         """Re-execute the programs recorded after version `since` on a new branch forked at `since`, with the
         current code (unlike replay, which re-applies recorded events). LLM-driven steps call the model again:
         a program written by `ask` is asked again from its request text, and a process run is run again (the
-        programs its model wrote are not re-executed verbatim). Programs that now fail are reported."""
+        programs its model wrote are not re-executed verbatim). Programs that now fail are reported.
+
+        A rerun writes only to its new branch: this session, the store's current branch and every other branch
+        stay as they are. So a re-run program's `history.branch(...)` and `history.checkout(...)` do nothing
+        (each returns its name, and the report lists it under `ignored`): the program goes on on the rerun
+        branch, where statements that once followed a checkout now land too. `since` must be a program
+        boundary (0 or the last version of a program)."""
         self._check_open()
         since = _int(since, "since")
         entries = [e for e in self.log() if e.version > since]
         entries.reverse()
-        if entries and entries[0].version - entries[0].events < since:
-            first = entries[0]
-            raise HistoryError(
-                f"version {since} falls inside program {first.program_id} (versions "
-                f"{first.version - first.events + 1}-{first.version}); rerun from {first.version - first.events} "
-                f"or {first.version}"
-            )
         name = branch or f"rerun-{since}-{uuid.uuid4().hex[:6]}"
-        self.branch(name, at=since)
+        self.branch(name, at=since)  # refuses a version inside a program
         other = Session(self.url, branch=name, limits=self.limits, _app=self.app)
+        guard = other._rerun = RerunGuard()
         if getattr(self, "_llm", None) is not None:
             other.llm = self._llm
         failures = []
@@ -646,6 +675,7 @@ class Session:
                 if any(owner == p or owner.startswith(p + ".") for p in rerun_processes):
                     continue
             count += 1
+            guard.program = (entry.program_id, entry.version)
             try:
                 if "run" in request and actor.startswith("process:"):  # a process run starts: run it again
                     run, steps, by = request["run"], request.get("max_steps", 10), request.get("by") or "human"
@@ -659,7 +689,9 @@ class Session:
                     other.run(entry.source, actor=actor, request=entry.request, params=entry.params)
             except ScintError as exc:
                 failures.append((entry.program_id, entry.version, str(exc)))
-        return RerunReport(branch=name, since=since, programs=count, failures=tuple(failures))
+        return RerunReport(
+            branch=name, since=since, programs=count, failures=tuple(failures), ignored=guard.ignored
+        )
 
     def export(self, path: str | os.PathLike[str], progress: Callable[[int], None] | None = None) -> int:
         """Write this branch's whole history (inherited prefix included) as JSON Lines with a checksummed
@@ -703,6 +735,7 @@ class Session:
             raise HistoryError(f"version {at} does not exist: {self.branch_name} is at version {current}")
         if at == current:
             return self.view(path)
+        self._check_seen(self.branch_name, at)
         if at == 0:
             return ContextMapView.of(MapState(), path=path, version=0, branch=self.branch_name)
         head = self._guard(lambda: load_map(self.app, self.branch_name, at))
