@@ -42,15 +42,19 @@ def _lineage(app: Application, name: str) -> list[Segment]:
         name = started.base_branch
 
 
-def _programs(lineage: list[Segment], app: Application, lo: int, hi: int, desc: bool) -> Iterator[tuple[int, Any]]:
-    """(version, program id) of the lineage's events with lo < version <= hi, newest first if `desc`."""
+def _programs(
+    lineage: list[Segment], app: Application, lo: int, hi: int | None, desc: bool
+) -> Iterator[tuple[int, Any]]:
+    """(version, program id) of the lineage's events with lo < version <= hi (None: no upper bound), newest
+    first if `desc`."""
     for agg_id, base, upto in lineage if desc else reversed(lineage):
-        top = hi if upto is None else min(hi, upto)
+        top = upto if hi is None else hi if upto is None else min(hi, upto)
         bottom = max(lo, base)
-        if top <= bottom:
+        if top is not None and top <= bottom:
             continue
-        gt, lte = bottom - base + 1, top - base + 1  # originator versions; 1 is the branch's Started event
-        while gt < lte:
+        gt = bottom - base + 1  # originator versions; 1 is the branch's Started event
+        lte = None if top is None else top - base + 1
+        while lte is None or gt < lte:
             events = list(app.events.get(agg_id, gt=gt, lte=lte, desc=desc, limit=_PAGE))
             for event in events:
                 yield base + event.originator_version - 1, event.meta.get("program")
@@ -79,7 +83,7 @@ def program_span(app: Application, name: str, version: int) -> tuple[int, int] |
             break
         first = v
     last = version + 1
-    for v, p in _programs(lineage, app, version + 1, 2**63, False):
+    for v, p in _programs(lineage, app, version + 1, None, False):
         if p != program:
             break
         last = v
@@ -87,9 +91,10 @@ def program_span(app: Application, name: str, version: int) -> tuple[int, int] |
 
 
 def inside_message(name: str, version: int, first: int, last: int) -> str:
+    """For a version inside a recorded program: the states before and after the program are the ones seen."""
     return (
-        f"version {version} of {name} is inside the program that made versions {first}-{last}, a state nobody "
-        f"saw; use {first - 1} or {last}"
+        f"version {version} of {name} is inside the program that made versions {first}-{last}; "
+        f"use {first - 1} or {last}"
     )
 
 
@@ -104,6 +109,6 @@ def check_boundary(app: Application, name: str, version: int) -> None:
 def running_message(name: str, version: int, started: int, now: int) -> str:
     """For a version the running program made on `name` (it started at `started` and is at `now`)."""
     return (
-        f"version {version} of {name} is inside this program (versions {started + 1}-{now} so far), a state nobody "
-        f"saw; use {started} or {now}"
+        f"version {version} of {name} is inside this program, which has made versions {started + 1}-{now} so far; "
+        f"use {started} or {now}"
     )
