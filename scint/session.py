@@ -447,7 +447,7 @@ class Session:
         txn: _Txn = it.txn  # type: ignore[attr-defined]
         check_branch_name(name)
         if self._rerun is not None:
-            return self._rerun.ignore(f"history.branch(name={quote(name)}, at={'null' if at is None else at})", name)
+            return self._rerun.ignore(it, name)
         head = it.head
         current = head.scint_version if head.version > 0 else 0
         if at is None:
@@ -468,7 +468,7 @@ class Session:
         txn: _Txn = it.txn  # type: ignore[attr-defined]
         check_branch_name(name)
         if self._rerun is not None:
-            return self._rerun.ignore(f"history.checkout(name={quote(name)})", name)
+            return self._rerun.ignore(it, name)
         index = txn.enter(txn.index or self._index_for_update())
         txn.index = index
         index.switch(name)

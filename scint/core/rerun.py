@@ -7,6 +7,8 @@ do nothing: the program goes on on the rerun branch, and the RerunReport lists e
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = ["RerunGuard"]
 
 
@@ -15,14 +17,18 @@ class RerunGuard:
 
     def __init__(self) -> None:
         self.program: tuple[str, int] = ("", 0)  # the re-run program's id and original version
-        self._ignored: dict[tuple[str, int, str], None] = {}  # a set that keeps order (a retried run adds nothing)
+        # (program id, version, statement number, statement): a set that keeps order, so a program run again
+        # after a write conflict adds nothing
+        self._ignored: dict[tuple[str, int, int, str], None] = {}
 
-    def ignore(self, statement: str, name: str) -> str:
-        """Note `statement` as ignored in the current program; returns `name`, what the statement returns."""
-        self._ignored[(*self.program, statement)] = None
+    def ignore(self, it: Any, name: str) -> str:
+        """Note the statement the interpreter `it` is at as ignored in the current program; returns `name`, what
+        the statement returns."""
+        source, index = it._where
+        self._ignored[(*self.program, index, source)] = None
         return name
 
     @property
     def ignored(self) -> tuple[tuple[str, int, str], ...]:
         """(program id, original version, statement) of every history statement ignored, in order."""
-        return tuple(self._ignored)
+        return tuple((pid, version, source) for pid, version, _, source in self._ignored)
