@@ -556,7 +556,8 @@ class Session:
 
     def branch(self, name: str, at: int | None = None) -> str:
         """Create branch `name` from this branch at version `at` (default: the head), without switching to it.
-        Costs the same whatever the history's length: nothing is copied."""
+        Costs the same whatever the history's length: nothing is copied. A version inside a program (a state
+        nobody saw) is refused with a HistoryError naming that program's versions."""
         at_text = "null" if at is None else str(_int(at, "at"))
         self.run(f"history.branch(name={quote(check_branch_name(name))}, at={at_text})")
         return name
@@ -572,7 +573,8 @@ class Session:
 
     def diff(self, a: Any, b: Any) -> Diff:
         """What changed from `a` to `b`: each a branch name ("what-if"), a version of this branch (12) or
-        "branch@version"."""
+        "branch@version" (a program boundary: a version inside a program is refused). Values compare
+        type-strictly: `true`, `1` and `1.0` differ."""
         self._check_open()
         return self._diff(a, b, None)
 
@@ -620,7 +622,8 @@ class Session:
 
     def replay(self, to: int | None = None, progress: Callable[[int], None] | None = None) -> ContextMapView:
         """The state at version `to` (default: the head) rebuilt from the events alone: no snapshot, no parsing,
-        no model call. Equal to `view(at=to)`. `progress` is called with the number of events applied so far."""
+        no model call. Equal to `view(at=to)`, and like it refuses a version inside a program. `progress` is
+        called with the number of events applied so far."""
         self._check_open()
         current = self.version
         to = current if to is None else _int(to, "to")
@@ -720,7 +723,9 @@ class Session:
     # -- reading ---------------------------------------------------------------------------------------------
 
     def view(self, path: str | None = None, at: int | None = None) -> ContextMapView:
-        """A read-only view of the contexts under `path` as of version `at` (default: the head)."""
+        """A read-only view of the contexts under `path` as of version `at` (default: the head). `at` is 0 or
+        the last version of a program (`log` lists them): a version inside a multi-statement program is a
+        state nobody saw, refused with a HistoryError naming the program's first and last version."""
         self._check_open()
         if path is not None and not isinstance(path, str):
             raise BadArguments(f"path must be a context path such as 'notes', not {path!r:.80}")
