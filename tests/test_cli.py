@@ -161,9 +161,12 @@ def test_show_as_a_tree_at_a_version_and_as_json(started: Cli) -> None:
     tree = started("show").stdout
     assert "notes (Container)" in tree and "lit (Process)" in tree and "t1 (Task)" in tree
     assert started("show", "research.lit").stdout.count("(Task)") == 1
-    old = started.json("show", "--at", "3")
-    assert sorted(old) == ["composer", "notes", "research"]
-    assert old["notes"]["state"]["data"] == {}
+    started("run", "-", input='create_context("later"); notes.put(key="late", value=1)')
+    old = started.json("show", "--at", "12")
+    assert sorted(old) == ["composer", "notes", "research", "research.lit", "research.lit.t1"]
+    assert "late" not in old["notes"]["state"]["data"] and "late" in started.json("show")["notes"]["state"]["data"]
+    inside = started("show", "--at", "13", ok=False)  # inside the program that made versions 13-14
+    assert inside.returncode == 1 and "inside the program that made versions 13-14; use 12 or 14" in inside.stderr
     proc = started("show", "nope", ok=False)
     assert proc.returncode == 1 and "did you mean" not in proc.stdout and "nope" in proc.stderr
 
@@ -183,9 +186,13 @@ def test_branch_checkout_branches_and_diff(started: Cli) -> None:
     assert '+ data["cheese"]: 1' in proc.stdout and "- research.lit (Process)" in proc.stdout
     d = started.json("diff", "main", "what-if")
     assert d["changed"]["notes"]["data"]["added"] == {"cheese": 1}
-    assert started.json("diff", "12", "13")["changed"]  # versions of the current branch
-    started("branch", "early", "--at", "3")
-    assert {b["name"]: b["version"] for b in started.json("branches")}["early"] == 3
+    assert started.json("diff", "12", "14")["changed"]  # versions of the current branch
+    for refs in (("12", "13"), ("main@3", "what-if")):  # inside a program: refused
+        assert "inside the program" in started("diff", *refs, ok=False).stderr
+    inside = started("branch", "early", "--at", "3", ok=False)  # inside the quickstart, one program
+    assert inside.returncode == 1 and "inside the program that made versions 1-12; use 0 or 12" in inside.stderr
+    started("branch", "early", "--at", "0")
+    assert {b["name"]: b["version"] for b in started.json("branches")}["early"] == 0
 
 
 def test_global_branch_option_and_bad_branch(started: Cli) -> None:
@@ -198,7 +205,9 @@ def test_global_branch_option_and_bad_branch(started: Cli) -> None:
 
 
 def test_replay_rebuilds_a_version(started: Cli) -> None:
-    assert started("replay", "--to", "3", "--json").stdout == started("show", "--at", "3", "--json").stdout
+    started("run", "-", input='notes.put(key="late", value=1)')
+    assert started("replay", "--to", "12", "--json").stdout == started("show", "--at", "12", "--json").stdout
+    assert "inside the program that made versions 1-12" in started("replay", "--to", "3", ok=False).stderr
     assert "notes (Container)" in started("replay").stdout
     proc = started("replay", "--to", "99", ok=False)
     assert proc.returncode == 1 and "99" in proc.stderr

@@ -195,7 +195,9 @@ def test_log_view_branch_checkout_diff(ip: InteractiveShell, capsys: pytest.Capt
     assert isinstance(view, scint.ContextMapView)
     shown = formats(ip, view)
     assert shown["text/plain"].startswith("notes (Container)") and "scint-view" in shown["text/html"]
-    assert ip.run_line_magic("scint_view", "notes --at 1").get("notes") == {"data": {}}
+    assert ip.run_line_magic("scint_view", "notes --at 2").get("notes") == {"data": {"milk": 2}}
+    inside = ip.run_cell("%scint_view notes --at 1")  # inside the set-up program (versions 1-2)
+    assert isinstance(inside.error_in_exec, scint.HistoryError) and "use 0 or 2" in str(inside.error_in_exec)
 
     ip.run_line_magic("scint_branch", "what-if --at 2")
     ip.run_line_magic("scint_checkout", "what-if")

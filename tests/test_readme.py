@@ -101,7 +101,7 @@ def test_ipython_block(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_bash_blocks_of_the_tour(workdir: Path) -> None:
     script = "\n".join(blocks("bash")[1:])
-    assert "scint run examples/containers.scint" in script and "scint replay --to 3" in script
+    assert "scint run examples/containers.scint" in script and "scint replay --to 12" in script
     proc = subprocess.run(
         ["bash", "-e"], input=script, cwd=workdir, env=_env(), capture_output=True, text=True, timeout=300
     )
@@ -109,6 +109,8 @@ def test_bash_blocks_of_the_tour(workdir: Path) -> None:
     assert "a syntax error: the caret is on stderr" in proc.stdout
     assert "^" in proc.stderr and "Traceback" not in proc.stderr
     assert '+ data["cheese"]: 1' in proc.stdout
+    assert "version 5 of what-if is inside the program that made versions 1-12; use 0 or 12" in proc.stderr
+    assert "a state nobody saw" in proc.stdout
     assert (workdir / "what-if.jsonl").exists() and (workdir / "copy.db").exists()
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 import uuid
 from collections.abc import Iterable, Iterator
@@ -33,6 +34,7 @@ __all__ = [
     "load_map",
     "read_export",
     "render_diff",
+    "same_value",
 ]
 
 BRANCH_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
@@ -182,22 +184,38 @@ def fast_lineage(app: Application, name: str, upto: int | None = None) -> Iterat
 # -- diffs --------------------------------------------------------------------------------------------------------
 
 
+def same_value(a: Any, b: Any) -> bool:
+    """Type-strict equality of JSON values: what renders to the same JSON. Python's `==` says True == 1 == 1.0
+    and 0.0 == -0.0, and compares the items of lists and dicts with that same `==`; here a bool, an int and a
+    float are never equal, nor 0.0 and -0.0, at any depth."""
+    t = type(a)
+    if t is not type(b):
+        return False
+    if t is dict:
+        return len(a) == len(b) and all(k in b and same_value(v, b[k]) for k, v in a.items())
+    if t is list:
+        return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b, strict=True))
+    if t is float:
+        return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
+    return bool(a == b)
+
+
 def _diff_value(old: Any, new: Any) -> dict[str, Any] | None:
-    if old == new and type(old) is type(new):
+    if same_value(old, new):
         return None
     if type(old) is dict and type(new) is dict:
         out: dict[str, Any] = {}
         added = {k: new[k] for k in new if k not in old}
         removed = sorted(k for k in old if k not in new)
-        changed = {k: {"from": old[k], "to": new[k]} for k in old if k in new and old[k] != new[k]}
+        changed = {k: {"from": old[k], "to": new[k]} for k in old if k in new and not same_value(old[k], new[k])}
         if added:
             out["added"] = added
         if removed:
             out["removed"] = removed
         if changed:
             out["changed"] = changed
-        return out or None
-    if type(old) is list and type(new) is list and new[: len(old)] == old:
+        return out
+    if type(old) is list and type(new) is list and same_value(new[: len(old)], old):
         return {"appended": new[len(old) :]}
     return {"from": old, "to": new}
 

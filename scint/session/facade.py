@@ -22,6 +22,7 @@ from scint.contexts import builtin as _builtin  # noqa: F401 - registers the bui
 from scint.core.builtins import make_builtins
 from scint.core.history import INDEX_ID, BranchIndex, check_branch_name, load_map
 from scint.core.map import ContextMap, fast_mapper, stored_events
+from scint.core.rerun import RerunGuard
 from scint.core.view import ContextMapView
 from scint.dsl import Limits, Program, quote
 from scint.errors import HistoryError, ScintError, StoreError
@@ -68,6 +69,7 @@ class Session:
         self._snapshot_at: dict[Any, int] = {}
         self._snapshot_bytes: dict[Any, int] = {}
         self._builtins = make_builtins(history.History(self))
+        self._rerun: RerunGuard | None = None  # set while this session runs a rerun's programs
         self._closed = False
         # An in-memory store belongs to this session alone: nobody else can have written to it.
         self._private = type(self.app.recorder).__module__ == "eventsourcing.popo"
@@ -217,7 +219,8 @@ class Session:
 
     def branch(self, name: str, at: int | None = None) -> str:
         """Create branch `name` from this branch at version `at` (default: the head), without switching to it.
-        Costs the same whatever the history's length: nothing is copied."""
+        Costs the same whatever the history's length: nothing is copied. A version inside a program (a state
+        nobody saw) is refused with a HistoryError naming that program's versions."""
         at_text = "null" if at is None else str(as_int(at, "at"))
         self.run(f"history.branch(name={quote(check_branch_name(name))}, at={at_text})")
         return name
@@ -233,13 +236,15 @@ class Session:
 
     def diff(self, a: Any, b: Any) -> Diff:
         """What changed from `a` to `b`: each a branch name ("what-if"), a version of this branch (12) or
-        "branch@version"."""
+        "branch@version" (a program boundary: a version inside a program is refused). Values compare
+        type-strictly: `true`, `1` and `1.0` differ."""
         self._check_open()
         return history.diff(self, a, b, None)
 
     def replay(self, to: int | None = None, progress: Callable[[int], None] | None = None) -> ContextMapView:
         """The state at version `to` (default: the head) rebuilt from the events alone: no snapshot, no parsing,
-        no model call. Equal to `view(at=to)`. `progress` is called with the number of events applied so far."""
+        no model call. Equal to `view(at=to)`, and like it refuses a version inside a program. `progress` is
+        called with the number of events applied so far."""
         self._check_open()
         return history.replay(self, to, progress)
 
@@ -247,7 +252,13 @@ class Session:
         """Re-execute the programs recorded after version `since` on a new branch forked at `since`, with the
         current code (unlike replay, which re-applies recorded events). LLM-driven steps call the model again:
         a program written by `ask` is asked again from its request text, and a process run is run again (the
-        programs its model wrote are not re-executed verbatim). Programs that now fail are reported."""
+        programs its model wrote are not re-executed verbatim). Programs that now fail are reported.
+
+        A rerun writes only to its new branch: this session, the store's current branch and every other branch
+        stay as they are. So a re-run program's `history.branch(...)` and `history.checkout(...)` do nothing
+        (each returns its name, and the report lists it under `ignored`): the program goes on on the rerun
+        branch, where statements that once followed a checkout now land too. `since` must be a program
+        boundary (0 or the last version of a program)."""
         self._check_open()
         return transfer.rerun(self, since, branch)
 
@@ -258,7 +269,9 @@ class Session:
         return transfer.export(self, path, progress)
 
     def view(self, path: str | None = None, at: int | None = None) -> ContextMapView:
-        """A read-only view of the contexts under `path` as of version `at` (default: the head)."""
+        """A read-only view of the contexts under `path` as of version `at` (default: the head). `at` is 0 or
+        the last version of a program (`log` lists them): a version inside a multi-statement program is a
+        state nobody saw, refused with a HistoryError naming the program's first and last version."""
         self._check_open()
         return history.view(self, path, at)
 

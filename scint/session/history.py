@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from scint.contexts.types import copy_value
+from scint.core.boundaries import check_boundary, running_message
 from scint.core.history import check_branch_name, diff_views, fast_lineage, load_map
 from scint.core.interpreter import Interpreter
 from scint.core.map import ContextMap, branch_id
@@ -49,12 +50,15 @@ class History:
 def branch_in(s: Session, it: Interpreter, name: str, at: int | None) -> str:
     txn: Txn = it.txn  # type: ignore[attr-defined]
     check_branch_name(name)
+    if s._rerun is not None:
+        return s._rerun.ignore(it, name)
     head = it.head
     current = head.scint_version if head.version > 0 else 0
     if at is None:
         at = current
     if at < 0 or at > current:
         raise HistoryError(f"cannot branch at version {at}: {head.branch} is at version {current}")
+    check_seen(s, head.branch, at, it)
     index = txn.enter(txn.index or s._index_for_update())
     txn.index = index
     index.add(name, head.branch, at)
@@ -68,6 +72,8 @@ def branch_in(s: Session, it: Interpreter, name: str, at: int | None) -> str:
 def checkout_in(s: Session, it: Interpreter, name: str) -> str:
     txn: Txn = it.txn  # type: ignore[attr-defined]
     check_branch_name(name)
+    if s._rerun is not None:
+        return s._rerun.ignore(it, name)
     index = txn.enter(txn.index or s._index_for_update())
     txn.index = index
     index.switch(name)
@@ -97,6 +103,22 @@ def fork_state(s: Session, txn: Txn, base: str, at: int) -> MapState:
             f"version {at} of {base} is not recorded yet; commit this program before checking out the new branch"
         )
     return loaded.state
+
+
+def check_seen(s: Session, name: str, version: int, it: Interpreter | None = None) -> None:
+    """Refuse `version` of branch `name` if it lies inside a program (scint/core/boundaries.py). Inside a
+    program, the versions it has made so far on that branch, but the one it is at, lie inside it too."""
+    txn = getattr(it, "txn", None)
+    agg = txn.find(branch_id(name)) if txn is not None else None
+    if agg is not None:
+        now = agg.scint_version if agg.version > 0 else 0
+        recorded = agg.base_version + txn.marks[agg.id][1][0] - 1  # where this program started
+        if version == now:
+            return
+        if version > recorded:
+            raise HistoryError(running_message(name, version, recorded, now))
+    if version > 0:
+        s._guard(lambda: check_boundary(s.app, name, version))
 
 
 def branches_list(s: Session, it: Interpreter | None = None) -> list[dict[str, Any]]:
@@ -157,6 +179,7 @@ def view_of(s: Session, name: str, version: int | None, it: Interpreter | None =
             return ContextMapView.of(head.state, path=None, version=current, branch=name)
         if not 0 <= version <= current:
             raise HistoryError(f"version {version} does not exist: {name} is at version {current}")
+        check_seen(s, name, version, it)
         if version == 0:
             return ContextMapView.of(MapState(), path=None, version=0, branch=name)
         old = s._guard(lambda: load_map(s.app, name, version))
@@ -187,6 +210,8 @@ def replay(s: Session, to: int | None = None, progress: Callable[[int], None] | 
     to = current if to is None else as_int(to, "to")
     if not 0 <= to <= current:
         raise HistoryError(f"cannot replay to version {to}: {s.branch_name} is at version {current}")
+    if to < current:
+        check_seen(s, s.branch_name, to)
     state = s._guard(lambda: replay_state(s, to, progress))
     if progress is not None:
         progress(to)
@@ -278,6 +303,7 @@ def view(s: Session, path: str | None = None, at: int | None = None) -> ContextM
         raise HistoryError(f"version {at} does not exist: {s.branch_name} is at version {current}")
     if at == current:
         return view(s, path)
+    check_seen(s, s.branch_name, at)
     if at == 0:
         return ContextMapView.of(MapState(), path=path, version=0, branch=s.branch_name)
     head = s._guard(lambda: load_map(s.app, s.branch_name, at))

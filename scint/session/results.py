@@ -102,19 +102,22 @@ class Diff:
 
 @attrs.frozen
 class RerunReport:
-    """What `Session.rerun` did: the new branch, the programs it re-ran, and those that now fail."""
+    """What `Session.rerun` did: the new branch, the programs it re-ran, those that now fail, and the history
+    statements (`history.branch`, `history.checkout`) it ignored because a rerun writes only to its branch."""
 
     branch: str
     since: int
     programs: int
     failures: tuple[tuple[str, int, str], ...]  # (program id, original version, error)
+    ignored: tuple[tuple[str, int, str], ...] = ()  # (program id, original version, statement)
 
     def __str__(self) -> str:
         head = f"re-ran {self.programs} programs after version {self.since} on branch {self.branch}"
-        if not self.failures:
-            return head + ": all succeeded"
-        lines = [head + f": {len(self.failures)} failed"]
+        lines = [head + (f": {len(self.failures)} failed" if self.failures else ": all succeeded")]
         lines += [f"  {pid} (was version {v}): {err}" for pid, v, err in self.failures]
+        if self.ignored:
+            lines.append(f"ignored {len(self.ignored)} history statements (a rerun writes only to its own branch):")
+            lines += [f"  {pid} (was version {v}): {stmt}" for pid, v, stmt in self.ignored]
         return "\n".join(lines)
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # IPython's plain-text display

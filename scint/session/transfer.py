@@ -11,6 +11,7 @@ from eventsourcing.persistence import IntegrityError
 
 from scint.core.history import check_branch_name, check_imported, export_lines, lineage_events, load_map, read_export
 from scint.core.map import ContextMap
+from scint.core.rerun import RerunGuard
 from scint.errors import HistoryError, ScintError
 from scint.session.checks import PATH_RE, as_int, as_path
 from scint.session.results import RerunReport
@@ -28,16 +29,10 @@ def rerun(s: Session, since: int, branch: str | None = None) -> RerunReport:
     since = as_int(since, "since")
     entries = [e for e in s.log() if e.version > since]
     entries.reverse()
-    if entries and entries[0].version - entries[0].events < since:
-        first = entries[0]
-        raise HistoryError(
-            f"version {since} falls inside program {first.program_id} (versions "
-            f"{first.version - first.events + 1}-{first.version}); rerun from {first.version - first.events} "
-            f"or {first.version}"
-        )
     name = branch or f"rerun-{since}-{uuid.uuid4().hex[:6]}"
-    s.branch(name, at=since)
+    s.branch(name, at=since)  # refuses a version inside a program
     other = type(s)(s.url, branch=name, limits=s.limits, _app=s.app)
+    guard = other._rerun = RerunGuard()
     if getattr(s, "_llm", None) is not None:
         other.llm = s._llm
     failures = []
@@ -51,6 +46,7 @@ def rerun(s: Session, since: int, branch: str | None = None) -> RerunReport:
             if any(owner == p or owner.startswith(p + ".") for p in rerun_processes):
                 continue
         count += 1
+        guard.program = (entry.program_id, entry.version)
         try:
             if "run" in request and actor.startswith("process:"):  # a process run starts: run it again
                 run, steps, by = request["run"], request.get("max_steps", 10), request.get("by") or "human"
@@ -64,7 +60,9 @@ def rerun(s: Session, since: int, branch: str | None = None) -> RerunReport:
                 other.run(entry.source, actor=actor, request=entry.request, params=entry.params)
         except ScintError as exc:
             failures.append((entry.program_id, entry.version, str(exc)))
-    return RerunReport(branch=name, since=since, programs=count, failures=tuple(failures))
+    return RerunReport(
+        branch=name, since=since, programs=count, failures=tuple(failures), ignored=guard.ignored
+    )
 
 
 def export(s: Session, path: str | os.PathLike[str], progress: Callable[[int], None] | None = None) -> int:

@@ -33,9 +33,9 @@ def test_view_at_a_version_is_the_state_then(session: scint.Session, history: di
         view = session.view(at=version)
         assert view.version == version and view.branch == "main"
         assert view.render("json") == rendered, version
-    # versions inside a program exist too and lie between its neighbours
-    mid = session.view(at=2)
-    assert mid.get("notes") == {"data": {"a": 1}} and "research" not in mid
+    # a version inside a program is a state nobody saw: refused, naming the program's versions
+    with pytest.raises(scint.HistoryError, match="inside the program that made versions 2-3; use 1 or 3"):
+        session.view(at=2)
 
 
 def test_view_at_version_zero_is_empty(session: scint.Session, history: dict[int, str]) -> None:

@@ -17,9 +17,14 @@ from tests.conftest import BACKENDS, url_for
 QUICK = Path(__file__).resolve().parents[2] / "examples" / "quickstart.scint"
 
 
-def states(s: scint.Session) -> list[str]:
-    """render('json') at every version of the session's branch."""
-    return [s.view(at=v).render("json") for v in range(s.version + 1)]
+def boundaries(s: scint.Session) -> list[int]:
+    """Version 0 and the version after each program of the session's branch: the states someone saw."""
+    return sorted({0, *(e.version for e in s.log())})
+
+
+def states(s: scint.Session) -> dict[int, str]:
+    """render('json') at every program boundary of the session's branch."""
+    return {v: s.view(at=v).render("json") for v in boundaries(s)}
 
 
 # -- replay ---------------------------------------------------------------------------------------------------------
@@ -29,8 +34,8 @@ def test_replay_equals_view_at_every_version(session: scint.Session) -> None:
     session.run(QUICK.read_text())
     session.run('notes.put(key="late", value={"x": [1, 2]}); notes.update(key="late", patch={"y": 3})')
     session.run('research.post(role="user", content="hello"); research.lit.t1.complete(result="ok")')
-    assert session.version == 16
-    for v in range(session.version + 1):
+    assert session.version == 16 and boundaries(session) == [0, 12, 14, 16]
+    for v in boundaries(session):
         assert session.replay(to=v).render("json") == session.view(at=v).render("json"), v
     assert session.replay().render("json") == session.view().render("json")
 
@@ -132,7 +137,8 @@ def test_branch_errors(session: scint.Session) -> None:
 
 
 def test_branching_and_checkout_in_the_language(session: scint.Session) -> None:
-    session.run('create_context("n"); n.put(key="a", value=1)')
+    session.run('create_context("n")')
+    session.run('n.put(key="a", value=1)')
     r = session.run('history.branch(name="what-if"); history.checkout(name="what-if"); n.put(key="b", value=2)')
     assert r.values[0] == "what-if" and session.branch_name == "what-if"
     assert session.view().get("n")["data"] == {"a": 1, "b": 2}
@@ -172,12 +178,12 @@ def test_diff_between_branches_and_versions(session: scint.Session) -> None:
     assert "+ extra (Container)" in text and "- t (Thread)" in text and 'data["new"] added: 1' in text
     same = session.diff("b", "b")
     assert not same and "no differences" in same.render()
-    by_version = session.diff(3, 4)
+    by_version = session.diff(3, 6)
     assert by_version.changed["n"]["data"]["changed"]["a"]["to"] == {"x": 2}
-    assert session.diff("main@1", "b@3").a == "main@1"
-    posts = session.diff("b@4", "b@6")
+    assert session.diff("main@0", "b@3").a == "main@0"
+    posts = session.diff("b@3", "b@6")
     assert posts.changed["t"]["posts"]["appended"][0]["content"] == "hi"
-    for bad in ("no such", "b@x", 2.5):
+    for bad in ("no such", "b@x", 2.5, 4, "b@5", "main@1", "b@2"):  # 1-2 and 4-5: inside programs
         with pytest.raises(scint.HistoryError):
             session.diff(bad, "main")
 
@@ -196,8 +202,9 @@ def test_rerun_executes_programs_again(session: scint.Session) -> None:
     session.checkout("again")
     assert session.view().get("n")["data"] == {"w": 1, "copy": 1}
     assert [e.actor for e in session.log(limit=2)] == ["human", "human"]
-    with pytest.raises(scint.HistoryError, match="falls inside"):
+    with pytest.raises(scint.HistoryError, match="inside the program that made versions 1-2; use 0 or 2"):
         session.rerun(since=1)
+    assert [b["name"] for b in session.branches()] == ["main", "again"]  # the refused rerun made no branch
 
 
 def test_rerun_reports_programs_that_fail_with_the_current_code(
@@ -247,20 +254,22 @@ def test_rerun_reports_programs_that_fail_with_the_current_code(
 def test_export_then_load_gives_the_identical_state(session: scint.Session, target: str, tmp_path: Path) -> None:
     session.run(QUICK.read_text())
     session.run('research.post(role="user", content="time is recorded")')
-    session.branch("side", at=5)
+    session.branch("side", at=12)
     session.checkout("side")
-    session.run('notes.put(key="side", value=true)')
+    session.run('notes.put(key="side", value=true); notes.put(key="side2", value=1.0)')
     path = tmp_path / "h.jsonl"
     n = session.export(path)
-    assert n == session.version == 6
+    assert n == session.version == 14
     lines = path.read_text().splitlines()
-    assert json.loads(lines[0])["branch"] == "side" and json.loads(lines[-1])["events"] == 6
+    assert json.loads(lines[0])["branch"] == "side" and json.loads(lines[-1])["events"] == 14
     loaded = scint.load(path, into=url_for(target, tmp_path / "into"))
     try:
-        assert loaded.branch_name == "side" and loaded.version == 6
+        assert loaded.branch_name == "side" and loaded.version == 14
         assert loaded.view().render("json") == session.view().render("json")
-        for v in range(7):
-            assert loaded.view(at=v).render("json") == session.view(at=v).render("json")
+        assert boundaries(loaded) == boundaries(session) == [0, 12, 14]  # the programs survive the round trip
+        assert states(loaded) == states(session)
+        with pytest.raises(scint.HistoryError, match="made versions 13-14; use 12 or 14"):
+            loaded.view(at=13)
         assert [e.source for e in loaded.log()] == [e.source for e in session.log()]
     finally:
         loaded.close()
@@ -390,15 +399,15 @@ def test_property_replay_view_branch_export(
             except scint.ActionError:
                 pass  # deleting a missing key: the program changes nothing
         every = states(s)
-        for v in range(len(every)):
+        for v in every:
             assert s.replay(to=v).render("json") == every[v]
-        at = data.draw(st.integers(0, s.version), label="fork")
+        at = data.draw(st.sampled_from(sorted(every)), label="fork")
         s.branch("fork", at=at)
         s.checkout("fork")
         assert s.view().render("json") == every[at]
         s.run('create_context("forkonly")')
         s.checkout("main")
-        assert s.view().render("json") == every[-1]  # the fork's write never shows on main
+        assert s.view().render("json") == every[s.version]  # the fork's write never shows on main
         path = tmp_path / f"{backend}-{len(programs)}-{at}.jsonl"
         s.export(path)
         with scint.load(path, into="memory://") as loaded:
