@@ -16,7 +16,7 @@ import random
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -49,6 +49,7 @@ from scint.core.view import ContextMapView
 from scint.dsl import Assign, Limits, Program, parse, quote
 from scint.errors import BadArguments, ConflictError, HistoryError, ScintError, StoreError
 from scint.llm import process as _llm_process
+from scint.modules import Loaded, load_modules
 
 __all__ = ["Diff", "LogEntry", "RerunReport", "Result", "Session", "load", "open"]
 
@@ -209,6 +210,7 @@ class Session:
         branch: str | None = None,
         limits: Limits | None = None,
         env: dict[str, str] | None = None,
+        modules: Iterable[str] = (),
         _app: ScintApp | None = None,
     ) -> None:
         if _app is not None:
@@ -231,6 +233,7 @@ class Session:
         self._snapshot_bytes: dict[Any, int] = {}
         self._builtins = make_builtins(self)
         self._closed = False
+        self._modules: Loaded | None = None
         # An in-memory store belongs to this session alone: nobody else can have written to it.
         self._private = type(self.app.recorder).__module__ == "eventsourcing.popo"
         # A store that can say cheaply whether anything was committed since (LMDB: its last transaction id) spares
@@ -249,6 +252,11 @@ class Session:
                 known = ", ".join(index.branches) if index is not None else "main"
                 raise HistoryError(f"there is no branch `{branch}` in {self.url}; the branches are: {known}")
             self.branch_name = branch
+        try:  # the modules named and the autoload ones: init hooks in dependency order, exit hooks on close
+            self._modules = load_modules(self, modules)
+        except BaseException:
+            self.close()
+            raise
 
     # -- the head ------------------------------------------------------------------------------------------
 
@@ -801,12 +809,22 @@ class Session:
         if self._closed:
             raise StoreError("this session is closed")
 
+    @property
+    def modules(self) -> tuple[str, ...]:
+        """The names of the modules this session loaded, in the order they were loaded."""
+        return self._modules.names if self._modules is not None else ()
+
     def close(self) -> None:
-        """Close the store connection (idempotent)."""
+        """Exit the loaded modules (last loaded first), then close the store connection (idempotent)."""
         if not self._closed:
-            self._closed = True
-            if self._owns_app:
-                self.app.close()
+            loaded, self._modules = self._modules, None
+            try:
+                if loaded is not None:
+                    loaded.exit()  # while the session still works: an exit hook may run a last program
+            finally:
+                self._closed = True
+                if self._owns_app:
+                    self.app.close()
 
     def __enter__(self) -> Session:
         return self
@@ -976,10 +994,13 @@ class _Txn:
             s._switch(self.switch_to, self.find(branch_id(self.switch_to)))
 
 
-def open(url: str | None = None, *, branch: str | None = None, limits: Limits | None = None) -> Session:
+def open(
+    url: str | None = None, *, branch: str | None = None, limits: Limits | None = None, modules: Iterable[str] = ()
+) -> Session:
     """Open a Scint store: `lmdb:///dir` (the default, `./.scint`), `sqlite:///file.db`, `memory://` or
-    `postgresql://user@host:5432/db`; on its current branch, or on `branch`."""
-    return Session(url, branch=branch, limits=limits)
+    `postgresql://user@host:5432/db`; on its current branch, or on `branch`; with the extension `modules` named
+    (and those they require, and the autoload ones) loaded."""
+    return Session(url, branch=branch, limits=limits, modules=modules)
 
 
 def load(
