@@ -28,16 +28,19 @@ def _row(entry: Installed) -> dict[str, Any]:
 
 
 def report() -> tuple[list[dict[str, Any]], list[str], list[str]]:
-    """(one row per installed module, the order they all load in, the problems found)."""
+    """(one row per installed module, the order all the loadable ones load in, every problem found, once)."""
     found = installed()
     rows = [_row(entry) for entry in found.values()]
-    problems = [f"module `{r['name']}` cannot be loaded: {r['problem']}" for r in rows if r["problem"]]
-    order: list[str] = []
-    try:
-        order = [m.name for m in load_order([n for n, e in found.items() if e.module], autoload=False, found=found)]
-    except ModuleError as exc:
-        problems.append(str(exc))
-    return rows, order, problems
+    problems: dict[str, None] = {}
+    loadable = []
+    for name in found:
+        try:
+            load_order([name], autoload=False, found=found)
+            loadable.append(name)
+        except ModuleError as exc:
+            problems[str(exc)] = None
+    order = [m.name for m in load_order(loadable, autoload=False, found=found)]
+    return rows, order, list(problems)
 
 
 def table(rows: list[dict[str, Any]]) -> Table:

@@ -67,7 +67,9 @@ def load_order(
                 done.add(module.name)
                 order.append(module)
             elif need in path:
-                cycle = [*path[path.index(need) :], need]
+                cycle = path[path.index(need) :]
+                first = cycle.index(min(cycle))  # named from its smallest name, whichever module led into it
+                cycle = [*cycle[first:], *cycle[:first], min(cycle)]
                 raise ModuleError(f"modules {' -> '.join(cycle)} form a cycle")
             elif need not in done:
                 child = _module(need, found, module.name)
