@@ -814,6 +814,12 @@ class Session:
         """The names of the modules this session loaded, in the order they were loaded."""
         return self._modules.names if self._modules is not None else ()
 
+    def load_modules(self, names: Iterable[str]) -> tuple[str, ...]:
+        """Load more modules (and what they require) into this open session; returns the names newly loaded."""
+        if self._closed or self._modules is None:  # None while closing: its exit hooks are running
+            raise StoreError("this session is closed")
+        return self._modules.load(names)
+
     def close(self) -> None:
         """Exit the loaded modules (last loaded first), then close the store connection (idempotent)."""
         if not self._closed:

@@ -103,7 +103,7 @@ def _install(module: Module) -> None:
 
 
 class Loaded:
-    """The modules one session loaded, in order; `exit()` runs their exit hooks in reverse (once)."""
+    """The modules one session loaded, in order; `load()` adds more, `exit()` runs their exit hooks in reverse."""
 
     def __init__(self, session: Any) -> None:
         self._session = session
@@ -113,11 +113,34 @@ class Loaded:
     def names(self) -> tuple[str, ...]:
         return tuple(m.name for m in self.modules)
 
+    def load(self, names: Iterable[str] = (), *, autoload: bool = False) -> tuple[str, ...]:
+        """Load the modules named (and what they require) that are not loaded yet: types and backends
+        registered, `init` hooks called in dependency order. If one fails, the ones this call initialised are
+        exited (in reverse) and the ModuleError names the module that failed. Returns the names it loaded."""
+        before = len(self.modules)
+        loaded = set(self.names)
+        try:
+            for module in load_order(names, autoload=autoload):
+                if module.name not in loaded:
+                    _install(module)
+                    _call(module, "init", self._session)
+                    self.modules.append(module)
+        except BaseException:  # Ctrl-C too: what this call initialised is exited
+            try:
+                self._exit(before)
+            except ModuleError:
+                pass  # the first failure is the one to report
+            raise
+        return self.names[before:]
+
     def exit(self) -> None:
         """Every loaded module's exit hook, last loaded first; each runs even if another fails, and the first
         failure is raised afterwards (naming its module)."""
+        self._exit(0)
+
+    def _exit(self, keep: int) -> None:
         failure: ModuleError | None = None
-        while self.modules:
+        while len(self.modules) > keep:
             module = self.modules.pop()
             try:
                 _call(module, "exit", self._session)
@@ -128,20 +151,7 @@ class Loaded:
 
 
 def load_modules(session: Any, names: Iterable[str] = ()) -> Loaded:
-    """Load the modules named and the autoload ones into `session`: types and backends registered, `init` hooks
-    called in dependency order. If one fails, those already initialised are exited (in reverse) and the
-    ModuleError names the module that failed."""
+    """Load the modules named and the autoload ones into `session` (see `Loaded.load`)."""
     loaded = Loaded(session)
-    order = load_order(names)
-    try:
-        for module in order:
-            _install(module)
-            _call(module, "init", session)
-            loaded.modules.append(module)
-    except BaseException:  # Ctrl-C too: what was initialised is exited
-        try:
-            loaded.exit()
-        except ModuleError:
-            pass  # the first failure is the one to report
-        raise
+    loaded.load(names, autoload=True)
     return loaded

@@ -200,3 +200,36 @@ def test_a_module_brings_its_backends_when_it_loads() -> None:
     assert "bot.reply" not in registered_backends()
     with scint.open("memory://", modules=["bot"]):
         assert get_backend("bot.reply") is reply
+
+
+def test_more_modules_load_into_an_open_session(store_url: str) -> None:
+    calls: list[str] = []
+    chain(calls, fail={"app": "init"})
+    s = scint.open(store_url, modules=["base"])
+    assert s.load_modules(["store", "base"]) == ("store",)
+    with pytest.raises(scint.ModuleError, match="module `app`: its init hook failed"):
+        s.load_modules(["app"])  # tools is initialised, then app fails: tools is exited, base and store stay
+    assert s.modules == ("base", "store")
+    assert s.load_modules(["tools"]) == ("tools",)
+    s.close()
+    assert calls == [
+        "init base", "init store", "init tools", "init app", "exit tools", "init tools",
+        "exit tools", "exit store", "exit base",
+    ]  # fmt: skip
+    with pytest.raises(scint.StoreError, match="closed"):
+        s.load_modules(["base"])
+
+
+def test_an_exit_hook_cannot_load_modules_while_the_session_closes() -> None:
+    seen: list[str] = []
+
+    def exit_(session: scint.Session) -> None:
+        try:
+            session.load_modules(["late"])
+        except scint.StoreError as exc:
+            seen.append(str(exc))
+
+    register_module(Module("late"))
+    register_module(Module("closing", exit=exit_))
+    scint.open("memory://", modules=["closing"]).close()
+    assert seen == ["this session is closed"]
