@@ -3,6 +3,7 @@ commands), checked when it is declared so a bad declaration fails where it is wr
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
@@ -72,6 +73,8 @@ def _callables(what: str, pattern: re.Pattern[str], rule: str) -> Callable[[obje
 def _hook(value: object) -> Callable[[Any], object] | None:
     if value is not None and not callable(value):
         raise ModuleError(f"a module's init and exit hooks are callables taking the session, not {value!r:.80}")
+    if inspect.iscoroutinefunction(value):
+        raise ModuleError(f"a module's init and exit hooks are plain functions, not coroutines: {value!r:.80}")
     return value  # type: ignore[return-value]
 
 

@@ -21,6 +21,10 @@ def found(*modules: Module, broken: dict[str, str] | None = None) -> dict[str, I
     return dict(sorted(out.items()))
 
 
+async def _later(session: object) -> None:
+    """An async hook: refused, since nothing would await it."""
+
+
 class Thing(scint.Context):
     """A test type."""
 
@@ -39,6 +43,7 @@ class Thing(scint.Context):
         ({"name": "a", "requires": ["a"]}, "module `a` requires itself"),
         ({"name": "a", "init": "print"}, "hooks are callables"),
         ({"name": "a", "exit": 1}, "hooks are callables"),
+        ({"name": "a", "init": _later}, "hooks are plain functions, not coroutines"),
         ({"name": "a", "types": [int]}, "not a subclass of scint.Context"),
         ({"name": "a", "types": [scint.Context]}, "not a subclass of scint.Context"),
         ({"name": "a", "types": 4}, "`types` is a list"),
