@@ -20,6 +20,7 @@ from scint.errors import (
     HistoryError,
     LimitExceeded,
     LLMError,
+    ModuleError,
     PermissionDenied,
     ResolutionError,
     ScintError,
@@ -28,6 +29,7 @@ from scint.errors import (
     UnknownAction,
     UnknownContext,
 )
+from scint.modules import Module, register_backend, register_module, registered_backends
 from scint.session import Diff, LogEntry, RerunReport, Result, Session, load, open
 
 __version__ = "0.1.0"
@@ -58,6 +60,8 @@ __all__ = [
     "LimitExceeded",
     "Limits",
     "LogEntry",
+    "Module",
+    "ModuleError",
     "PermissionDenied",
     "Program",
     "RerunReport",
@@ -77,4 +81,7 @@ __all__ = [
     "parse",
     "query",
     "register",
+    "register_backend",
+    "register_module",
+    "registered_backends",
 ]

@@ -12,6 +12,7 @@ ScintError                      the root: catch this to catch everything Scint r
 ├── ConflictError               the head moved on and retrying did not help; or a name is taken
 ├── PermissionDenied            the actor may not touch that context
 ├── StoreError                  the store could not be opened, read or written
+├── ModuleError                 an extension module is missing, circular, broken, or its init/exit hook failed
 ├── HistoryError                a version, branch or exported history is invalid
 └── LLMError                    the model could not produce a valid program, or its service failed
 ```
@@ -28,6 +29,7 @@ __all__ = [
     "HistoryError",
     "LLMError",
     "LimitExceeded",
+    "ModuleError",
     "PermissionDenied",
     "ResolutionError",
     "ScintError",
@@ -133,6 +135,11 @@ class PermissionDenied(ScintError):
 
 class StoreError(ScintError):
     """The store could not be opened, read or written."""
+
+
+class ModuleError(ScintError):
+    """An extension module (or backend) is not installed, requires one that is not, is part of a dependency
+    cycle, cannot be loaded, or its init/exit hook failed; the message names the module."""
 
 
 class HistoryError(ScintError):

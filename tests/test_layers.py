@@ -23,8 +23,10 @@ LAYERS: dict[str, tuple[set[str], set[str]]] = {
     ),
     "scint.store": ({"scint.errors", "scint.store"}, {"eventsourcing", "lmdb", "psycopg"}),
     "scint.llm": ({"scint.errors", "scint.dsl", "scint.contexts", "scint.llm"}, {"openai", "attrs", "httpx"}),
+    "scint.modules": ({"scint.errors", "scint.contexts", "scint.modules"}, {"attrs"}),
     "scint.session": (
-        {"scint.errors", "scint.dsl", "scint.contexts", "scint.core", "scint.store", "scint.llm", "scint.session"},
+        {"scint.errors", "scint.dsl", "scint.contexts", "scint.core", "scint.store", "scint.llm", "scint.modules"}
+        | {"scint.session"},
         {"eventsourcing", "attrs"},
     ),
 }
@@ -43,6 +45,7 @@ SURFACE_MAY = {
     "scint.store.urls",
     "scint.contexts.registry",
     "scint.llm",
+    "scint.modules",
 }
 STDLIB_OK = True  # the standard library is always allowed
 

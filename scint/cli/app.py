@@ -20,6 +20,7 @@ from rich.text import Text
 
 import scint
 from scint.cli import display
+from scint.cli import modules as _modules
 from scint.errors import ScintError
 
 app = typer.Typer(
@@ -386,12 +387,16 @@ def ask(
     _ask(_opts(ctx).session(), " ".join(text), dry_run, out)
 
 
+app.command("modules")(_modules.command(out, err, _json))
+
+
 # -- the entry point ----------------------------------------------------------------------------------------------
 
 
 def main(argv: list[str] | None = None) -> None:
     """Run the command; Scint's errors go to stderr without a traceback and exit 1."""
     try:
+        _modules.add_commands(app, err)  # `scint NAME` for the commands installed modules bring
         app(args=argv, prog_name="scint")
     except ScintError as exc:
         err.print(f"error: {exc}", markup=False, style="red" if err.is_terminal else None)

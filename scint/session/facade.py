@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from eventsourcing.application import AggregateNotFoundError
@@ -26,6 +26,7 @@ from scint.core.rerun import RerunGuard
 from scint.core.view import ContextMapView
 from scint.dsl import Limits, Program, quote
 from scint.errors import HistoryError, ScintError, StoreError
+from scint.modules import Loaded, load_modules
 from scint.session import history, running, transfer
 from scint.session.checks import ScintApp, as_int, open_app
 from scint.session.results import Diff, LogEntry, RerunReport, Result
@@ -48,6 +49,7 @@ class Session:
         branch: str | None = None,
         limits: Limits | None = None,
         env: dict[str, str] | None = None,
+        modules: Iterable[str] = (),
         _app: ScintApp | None = None,
     ) -> None:
         if _app is not None:
@@ -71,6 +73,7 @@ class Session:
         self._builtins = make_builtins(history.History(self))
         self._rerun: RerunGuard | None = None  # set while this session runs a rerun's programs
         self._closed = False
+        self._modules: Loaded | None = None
         # An in-memory store belongs to this session alone: nobody else can have written to it.
         self._private = type(self.app.recorder).__module__ == "eventsourcing.popo"
         # A store that can say cheaply whether anything was committed since (LMDB: its last transaction id) spares
@@ -89,6 +92,13 @@ class Session:
                 known = ", ".join(index.branches) if index is not None else "main"
                 raise HistoryError(f"there is no branch `{branch}` in {self.url}; the branches are: {known}")
             self.branch_name = branch
+        if _app is not None:  # a session the library made on another's store (another branch, a rerun)
+            return
+        try:  # the modules named and the autoload ones: init hooks in dependency order, exit hooks on close
+            self._modules = load_modules(self, modules)
+        except BaseException:
+            self.close()
+            raise
 
     # -- the head ------------------------------------------------------------------------------------------
 
@@ -317,12 +327,28 @@ class Session:
         if self._closed:
             raise StoreError("this session is closed")
 
+    @property
+    def modules(self) -> tuple[str, ...]:
+        """The names of the modules this session loaded, in the order they were loaded."""
+        return self._modules.names if self._modules is not None else ()
+
+    def load_modules(self, names: Iterable[str]) -> tuple[str, ...]:
+        """Load more modules (and what they require) into this open session; returns the names newly loaded."""
+        if self._closed or self._modules is None:  # None while closing: its exit hooks are running
+            raise StoreError("this session is closed")
+        return self._modules.load(names)
+
     def close(self) -> None:
-        """Close the store connection (idempotent)."""
+        """Exit the loaded modules (last loaded first), then close the store connection (idempotent)."""
         if not self._closed:
-            self._closed = True
-            if self._owns_app:
-                self.app.close()
+            loaded, self._modules = self._modules, None
+            try:
+                if loaded is not None:
+                    loaded.exit()  # while the session still works: an exit hook may run a last program
+            finally:
+                self._closed = True
+                if self._owns_app:
+                    self.app.close()
 
     def __enter__(self) -> Session:
         return self
@@ -374,10 +400,13 @@ class Session:
         return handle(self, tool_call, actor=actor)
 
 
-def open(url: str | None = None, *, branch: str | None = None, limits: Limits | None = None) -> Session:
+def open(
+    url: str | None = None, *, branch: str | None = None, limits: Limits | None = None, modules: Iterable[str] = ()
+) -> Session:
     """Open a Scint store: `lmdb:///dir` (the default, `./.scint`), `sqlite:///file.db`, `memory://` or
-    `postgresql://user@host:5432/db`; on its current branch, or on `branch`."""
-    return Session(url, branch=branch, limits=limits)
+    `postgresql://user@host:5432/db`; on its current branch, or on `branch`; with the extension `modules` named
+    (and those they require, and the autoload ones) loaded."""
+    return Session(url, branch=branch, limits=limits, modules=modules)
 
 
 load = transfer.load
