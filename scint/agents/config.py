@@ -184,10 +184,10 @@ def _agent(key: tuple[str, ...], spec: dict[str, Any], resolved: dict[str, Any],
                 f"the models are: {', '.join(models) or 'none (declare one: [models.default])'}")
     fields["model"] = models[model]["model"] if model in models else None
     fields["endpoint"] = {"name": model, **models[model]} if model in models else None
+    system = spec.get("system")
     if "system" in spec and "system_file" in spec:
         out.add((*key, "system_file"), "give `system` or `system_file`, not both")
-    system = spec.get("system")
-    if "system_file" in spec:
+    elif "system_file" in spec:
         system = _read_prompt(key, spec["system_file"], resolved["directory"], out)
     fields["system"] = system
     fields["backend"] = spec.get("backend", "llm")

@@ -67,17 +67,22 @@ class KeyLines:
                 found = _key(stripped, 2 if stripped.startswith("[[") else 1)
                 if found:
                     table = found[0]
-                    self.lines.setdefault(table, n)
+                    self._add(table, n)
                 continue
             found = _key(line, 0)
             if not found or found[1] >= len(line) or line[found[1]] != "=":
                 continue
-            self.lines.setdefault((*table, *found[0]), n)
+            self._add((*table, *found[0]), n)
             value = line[found[1] + 1 :]
             for delim in ('"""', "'''"):
                 if value.count(delim) % 2 == 1:
                     closing = delim
                     break
+
+    def _add(self, key: tuple[str, ...], n: int) -> None:
+        """Record `key` and its prefixes (`[a.b]` defines `a` too, where it is first written)."""
+        for k in range(1, len(key) + 1):
+            self.lines.setdefault(key[:k], n)
 
     def line(self, key: tuple[str, ...]) -> int | None:
         """The line of `key`, or of the nearest enclosing key that has one."""
