@@ -77,7 +77,6 @@ def parse(data: bytes | str, *, name: str = "scint.toml", directory: Path | None
         raise ConfigError(f"{name}: not valid TOML: {exc}") from None
     except RecursionError:
         raise ConfigError(f"{name}: not valid TOML: nested too deeply") from None
-    lines = KeyLines(text)
     out = Problems()
     _refuse_secrets(doc, (), out)
     TOP.check(doc, (), out)
@@ -85,10 +84,11 @@ def parse(data: bytes | str, *, name: str = "scint.toml", directory: Path | None
         config = _resolve(doc, name, hashlib.sha256(raw).hexdigest(), directory, out)
         if not out:
             return config
-    raise _error(name, lines, out)
+    raise _error(name, text, out)
 
 
-def _error(name: str, lines: KeyLines, out: Problems) -> ConfigError:
+def _error(name: str, text: str, out: Problems) -> ConfigError:
+    lines = KeyLines(text)  # only when there is something to point at
     problems = tuple((lines.line(key), dotted(key), message) for key, message in out.items)
     shown = [f"  {name}:{line or '?'}: {key or '(top)'}: {message}" for line, key, message in problems]
     if out.more:

@@ -84,7 +84,7 @@ class Field:
 
     def check(self, value: Any, key: tuple[str, ...], out: Problems) -> None:
         """Add a problem for every way `value` (at dotted `key`) does not fit."""
-        shown = "" if self.secret else f" {_short(value)}"
+        shown = _Shown(value, self.secret)
         want = self.describe()
         if self.kind in ("str", "int", "number"):
             ok = {
@@ -113,7 +113,7 @@ class Field:
                     except BadArguments as exc:
                         out.add(key, f"item {i + 1}: {exc.message}")
                 else:
-                    self._check_text(item, key, out, f" {_short(item)}", item=i + 1)
+                    self._check_text(item, key, out, _Shown(item, False), item=i + 1)
         elif self.kind == "strmap":
             if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
                 out.add(key, f"must be {want}, not {_kind(value)}")
@@ -133,7 +133,7 @@ class Field:
         else:
             self._check_table(value, key, out)
 
-    def _check_text(self, value: str, key: tuple[str, ...], out: Problems, shown: str, item: int = 0) -> None:
+    def _check_text(self, value: str, key: tuple[str, ...], out: Problems, shown: object, item: int = 0) -> None:
         where = f"item {item} " if item else ""
         if len(value) > self.max_len:
             out.add(key, f"{where}is {len(value):,} characters; at most {self.max_len:,} are allowed")
@@ -202,6 +202,19 @@ class Field:
                 out["required"] = required
             out["additionalProperties"] = self.open
         return out
+
+
+class _Shown:
+    """A value as an error message shows it (" 3", ' "text"'), formatted only when a message is written."""
+
+    __slots__ = ("secret", "value")
+
+    def __init__(self, value: Any, secret: bool) -> None:
+        self.value = value
+        self.secret = secret
+
+    def __format__(self, spec: str) -> str:
+        return "" if self.secret else " " + _short(self.value)
 
 
 def _short(value: Any) -> str:
