@@ -58,8 +58,8 @@ def load(path: str | Path) -> Config:
         if size > MAX_FILE_BYTES:
             raise ConfigError(f"{p.name}: the file is {size:,} bytes; at most {MAX_FILE_BYTES:,} are read")
         data = p.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"{p}: cannot be read: {exc.strerror or exc}") from None
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
+        raise ConfigError(f"{str(p)[:200]!r}: cannot be read: {getattr(exc, 'strerror', None) or exc}") from None
     return parse(data, name=p.name, directory=p.parent)
 
 
@@ -166,7 +166,9 @@ def _check_context(path: str, spec: dict[str, Any], out: Problems) -> None:
         if setting == "type":
             continue
         hint = cls.__scint_fields__.get(setting)
-        if hint is None:
+        if not T.is_json(value):
+            out.add((*key, setting), "holds a value Scint cannot store (a date, a time, nan or inf)")
+        elif hint is None:
             known = ", ".join(cls.__scint_fields__) or "none"
             out.add((*key, setting), f"{spec['type']} has no setting `{setting}`"
                     f"{did_you_mean(setting, cls.__scint_fields__)}; its settings are: {known}")

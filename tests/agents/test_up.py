@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import scint
-from scint.errors import BadArguments, ConfigError
+from scint.errors import BadArguments, ConfigError, ScintError
 from tests.test_cli import Cli
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -115,3 +118,35 @@ def test_the_command(tmp_path: Path) -> None:
     (tmp_path / "bad.toml").write_text("[contexts.n]\ntype = 'Contaner'\n", encoding="utf-8")
     proc = cli("up", "bad.toml", ok=False)
     assert proc.returncode == 1 and "bad.toml:2: contexts.n.type" in proc.stderr and "Container" in proc.stderr
+
+
+TOML_VALUES = st.sampled_from(
+    [
+        "1979-05-27T07:32:00Z", "07:32:00", "nan", "inf", "-inf", "9223372036854775807", "-9223372036854775808",
+        '"text"', "'lit'", "[1, 2]", "{ a = 1 }", "true", "1e308", '"\\u0000"', '"a\\"b"', "[[1], [2]]",
+    ]
+)  # fmt: skip
+SETTINGS = st.sampled_from(["data", "posts", "goal", "model", "status", "budget", "can", "workflows"])
+
+
+@given(
+    st.sampled_from(["Container", "Thread", "Process", "Composer", "Task"]),
+    st.dictionaries(SETTINGS, TOML_VALUES, max_size=3),
+)
+@settings(max_examples=150, deadline=None)
+def test_any_declared_settings_are_applied_or_refused_with_a_scint_error(type_name: str, spec: dict) -> None:
+    text = f'[contexts.c]\ntype = "{type_name}"\n' + "".join(f"{k} = {v}\n" for k, v in spec.items())
+    with scint.open("memory://") as s, tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "scint.toml"
+        path.write_text(text, encoding="utf-8")
+        try:
+            s.up(path)
+        except ScintError as exc:
+            assert str(exc) and s.version == 0
+        else:
+            assert s.up(path).up_to_date and s.view().type_of("c") == type_name
+
+
+def test_a_path_with_a_nul_byte_is_a_config_error(session: scint.Session) -> None:
+    with pytest.raises(ConfigError, match="cannot be read"):
+        session.up("bad\0name.toml")
