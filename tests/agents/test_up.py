@@ -150,3 +150,15 @@ def test_any_declared_settings_are_applied_or_refused_with_a_scint_error(type_na
 def test_a_path_with_a_nul_byte_is_a_config_error(session: scint.Session) -> None:
     with pytest.raises(ConfigError, match="cannot be read"):
         session.up("bad\0name.toml")
+
+
+def test_the_example_file_applies_offline(session: scint.Session) -> None:
+    example = Path(__file__).resolve().parents[2] / "examples" / "agents" / "scint.toml"
+    assert [str(c) for c in session.up(example).changes] == [
+        "+ shelf", "+ desk", "+ desk.librarian", "+ desk.librarian.checker",
+    ]  # fmt: skip
+    librarian = session.view().get("desk.librarian")
+    assert librarian["system"].startswith("You are a careful librarian.") and librarian["approve"] == ["shelf.put"]
+    assert librarian["templates"]["skimmer"]["budget"] == {"steps": 5}
+    assert session.view().get("desk.librarian.checker")["backend"] == "human"
+    assert session.up(example).up_to_date
