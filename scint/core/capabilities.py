@@ -16,14 +16,17 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from scint.errors import BadArguments, PermissionDenied
 
 __all__ = [
     "PROCESS_DEFAULT",
     "Capabilities",
+    "actor_capabilities",
     "check_call",
+    "check_grant",
     "parse_glob",
 ]
 
@@ -228,4 +231,42 @@ def check_call(caps: Capabilities | None, actor: str, path: str, action: str) ->
         raise PermissionDenied(
             f"{actor} may not call {lacking}: it lacks the capability `{lacking}`; its capabilities are "
             f"{caps.describe() or 'none'}"
+        )
+
+
+def actor_capabilities(
+    actor: str, contexts: Mapping[str, Any], can: Iterable[str] | None = None
+) -> Capabilities | None:
+    """An actor's capabilities on a branch (None: unrestricted), built once per program.
+
+    `process:P` is held to P's declared `can` (its default when it declares none, or when there is no process
+    P), with `self` meaning P; `can` (session.run(..., can=[...])) narrows any actor further."""
+    caps = None
+    self_path = None
+    if actor.startswith("process:"):
+        self_path = actor[len("process:") :] or None
+        declared = getattr(contexts.get(self_path), "can", None) if self_path else None
+        globs = declared if isinstance(declared, list) else PROCESS_DEFAULT
+        try:
+            caps = Capabilities(globs, self_path=self_path)
+        except BadArguments:  # a malformed path after "process:" or a stored glob no longer valid: nothing
+            caps = Capabilities(())
+    if can is not None:
+        given = Capabilities(can, self_path=caps.self_path if caps is not None else None)
+        caps = given if caps is None else caps.narrow(given)
+    return caps
+
+
+def check_grant(caps: Capabilities | None, actor: str, path: str, granted: Iterable[str] | None) -> None:
+    """Before an actor sets the `can` of the process at `path` (creating, spawning or configuring it): the
+    grant must be within the actor's own capabilities, so no process widens its own or gives a child more.
+
+    `granted` None means the process default, which is checked like any other set."""
+    if caps is None:
+        return
+    wanted = Capabilities(PROCESS_DEFAULT if granted is None else granted, self_path=path)
+    if not wanted.within(caps):
+        raise PermissionDenied(
+            f"{actor} may not give {path} the capabilities ({wanted.describe() or 'none'}): they are not within "
+            f"its own ({caps.describe() or 'none'})"
         )

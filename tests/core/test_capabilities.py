@@ -9,7 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scint.core.capabilities import PROCESS_DEFAULT, Capabilities, check_call, parse_glob
+from scint.core.capabilities import (
+    PROCESS_DEFAULT,
+    Capabilities,
+    actor_capabilities,
+    check_call,
+    check_grant,
+    parse_glob,
+)
 from scint.errors import BadArguments, PermissionDenied, ScintError
 
 NAMES = ["a", "b", "c", "self"]
@@ -208,3 +215,38 @@ def test_checks_are_cached_and_the_cache_is_bounded() -> None:
         assert caps.allows("n", f"a{i}")
     assert caps.allows("n", "a1") and not caps.allows("m", "a1")
     assert 0 < len(caps._sets[0].cache) <= 4096
+
+
+class _Proc:
+    def __init__(self, can: list[str] | None) -> None:
+        self.can = can
+
+
+def test_actor_capabilities_come_from_the_process_and_can_narrow_them() -> None:
+    contexts = {"r.lit": _Proc(["notes.get", "self.**"]), "r.idle": _Proc(None)}
+    assert actor_capabilities("human", contexts) is None
+    lit = actor_capabilities("process:r.lit", contexts)
+    assert lit is not None and lit.allows("notes", "get") and lit.allows("r.lit.t1", "start")
+    assert not lit.allows("notes", "put")
+    idle = actor_capabilities("process:r.idle", contexts)
+    assert idle is not None and idle.allows("", "send") and idle.allows("r.idle", "run")
+    assert not idle.allows("notes", "get")
+    ghost = actor_capabilities("process:gone", contexts)  # no such process: the default, for a path of nothing
+    assert ghost is not None and not ghost.allows("notes", "get")
+    bad = actor_capabilities("process:not a path", contexts)
+    assert bad is not None and not bad.allows("", "help")
+    narrowed = actor_capabilities("process:r.lit", contexts, can=["notes.*"])
+    assert narrowed is not None and narrowed.allows("notes", "get") and not narrowed.allows("r.lit", "run")
+    mcp = actor_capabilities("mcp:client", contexts, can=["notes.get"])
+    assert mcp is not None and mcp.allows("notes", "get") and not mcp.allows("notes", "put")
+
+
+def test_no_process_widens_its_own_or_gives_a_child_more() -> None:
+    caps = Capabilities(["notes.get", "self.**"], self_path="r.lit")
+    check_grant(caps, "process:r.lit", "r.lit", ["notes.get"])  # narrowing itself is fine
+    check_grant(caps, "process:r.lit", "r.lit.kid", ["self.**"])  # a child's self is inside the parent's
+    check_grant(None, "human", "r.lit", ["**"])
+    with pytest.raises(PermissionDenied, match=r"may not give r\.lit the capabilities \(notes\.put"):
+        check_grant(caps, "process:r.lit", "r.lit", ["notes.put"])
+    with pytest.raises(PermissionDenied):
+        check_grant(caps, "process:r.lit", "r.other", None)  # the default: another self, and help, send ...
