@@ -78,6 +78,7 @@ def parse(data: bytes | str, *, name: str = "scint.toml", directory: Path | None
     except RecursionError:
         raise ConfigError(f"{name}: not valid TOML: nested too deeply") from None
     out = Problems()
+    _unquoted_paths(doc, out)
     _refuse_secrets(doc, (), out)
     TOP.check(doc, (), out)
     if not out:
@@ -96,6 +97,28 @@ def _error(name: str, text: str, out: Problems) -> ConfigError:
     count = len(problems) + out.more
     head = f"{name} has {count} problem{'s' if count != 1 else ''}; nothing was written:"
     return ConfigError("\n".join([head, *shown]), problems=problems)
+
+
+def _unquoted_paths(doc: dict[str, Any], out: Problems) -> None:
+    """`[contexts.a.b]` nests table b inside context a; the path a.b is written `[contexts."a.b"]`."""
+    for section in ("contexts", "processes"):
+        entries = doc.get(section)
+        if not isinstance(entries, dict):
+            continue
+        for name, entry in entries.items():
+            if not isinstance(entry, dict):
+                continue
+            for inner, value in list(entry.items()):
+                if not isinstance(value, dict):
+                    continue
+                # a table in a process is a path unless it is its budget; in a context, when it has a type
+                if (inner != "budget") if section == "processes" else ("type" in value):
+                    out.add(
+                        (section, name, inner),
+                        f'is a table inside `{name}`: to declare the path {name}.{inner}, quote it: '
+                        f'[{section}."{name}.{inner}"]',
+                    )
+                    del entry[inner]
 
 
 def _refuse_secrets(value: Any, key: tuple[str, ...], out: Problems) -> None:

@@ -62,6 +62,8 @@ LINE_CASES = [
     ("\n[models.other]\nbase_url = 'http://x'\n", 37, "models.other", "lacks the key `model`"),
     ('\n[processes."research.x"]\ngoal = """\nkey = 1\n"""\nmodle = 1\n', 41, "modle", "did you mean `model`"),
     ("!schema = 2\n", 1, "schema", "schema = 1, not 2"),
+    ('![contexts.a]\ntype = "Thread"\n[contexts.a.b]\ntype = "Container"\n', 3, "contexts.a.b", '[contexts."a.b"]'),
+    ('![processes.research.lit]\ngoal = "x"\n', 1, "processes.research.lit", 'quote it: [processes."research.lit"]'),
     ('!schema = 1\n[processes."a.b"]\nsystem_file = "../../etc/passwd"\n', 3, "system_file", "outside"),
     ('!schema = 1\n[processes."a.b"]\nsystem_file = "missing.md"\n', 3, "system_file", "cannot be read"),
 ]
