@@ -16,6 +16,7 @@ from scint.dsl import format_program as format
 from scint.errors import (
     ActionError,
     BadArguments,
+    ConfigError,
     ConflictError,
     HistoryError,
     LimitExceeded,
@@ -51,6 +52,7 @@ def unload_ipython_extension(ipython: object) -> None:
 __all__ = [
     "ActionError",
     "BadArguments",
+    "ConfigError",
     "ConflictError",
     "Context",
     "ContextMapView",

@@ -14,6 +14,7 @@ ScintError                      the root: catch this to catch everything Scint r
 ├── StoreError                  the store could not be opened, read or written
 ├── ModuleError                 an extension module is missing, circular, broken, or its init/exit hook failed
 ├── HistoryError                a version, branch or exported history is invalid
+├── ConfigError                 a `scint.toml` is invalid (every problem: file, line, dotted key, "did you mean")
 └── LLMError                    the model could not produce a valid program, or its service failed
 ```
 
@@ -25,6 +26,7 @@ from __future__ import annotations
 __all__ = [
     "ActionError",
     "BadArguments",
+    "ConfigError",
     "ConflictError",
     "HistoryError",
     "LLMError",
@@ -144,6 +146,18 @@ class ModuleError(ScintError):
 
 class HistoryError(ScintError):
     """A version, branch or exported history is invalid (unknown, out of range, truncated or tampered)."""
+
+
+class ConfigError(ScintError):
+    """A declaration file (`scint.toml`) is not valid; nothing was written.
+
+    `problems` holds every problem found (up to a bound) as (line, dotted key, message) triples; the message
+    names the file and lists them, one per line: `scint.toml:12: processes."research.lit".modle: ...`.
+    """
+
+    def __init__(self, message: str, *, problems: tuple[tuple[int | None, str, str], ...] = ()) -> None:
+        super().__init__(message)
+        self.problems = problems
 
 
 class LLMError(ScintError):

@@ -29,7 +29,13 @@ LAYERS: dict[str, tuple[set[str], set[str]]] = {
         | {"scint.session"},
         {"eventsourcing", "attrs"},
     ),
+    "scint.agents": (
+        {"scint.errors", "scint.dsl", "scint.contexts", "scint.core", "scint.llm", "scint.session", "scint.agents"},
+        {"attrs"},
+    ),
 }
+# Imports made inside a function (when a method is called) that may point up: Session.up uses the agents room.
+LAZY_UP = {"scint.session.facade": {"scint.agents"}}
 # The surfaces may use the session and the public `scint` names (and their own helpers).
 SURFACES = ("scint.cli", "scint.magic", "scint.repl")
 SURFACE_MAY = {
@@ -63,9 +69,16 @@ def modules() -> list[tuple[str, Path]]:
 
 def imports(path: Path, module: str) -> set[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
+    lazy_ok = LAZY_UP.get(module, set())
     for node in ast.walk(tree):  # imports only for type checkers do not run, so they are not arrows
         if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
             node.body = []
+        if lazy_ok and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):  # allowed lazy imports only
+            node.body = [
+                st
+                for st in node.body
+                if not (isinstance(st, ast.ImportFrom) and ".".join((st.module or "").split(".")[:2]) in lazy_ok)
+            ]
     found = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):

@@ -32,6 +32,8 @@ def test_the_wheel_contains_the_grammar(wheel: Path) -> None:
         assert "scint/grammar/scint.lark" in names
         assert zf.read("scint/grammar/scint.lark") == (ROOT / "grammar" / "scint.lark").read_bytes()
         assert "scint/dsl/parser.py" in names
+        schema = "scint/agents/scint.schema.json"  # the published JSON Schema of scint.toml
+        assert zf.read(schema) == (ROOT / schema).read_bytes()
 
 
 def test_the_installed_package_reads_the_grammar_from_package_data(wheel: Path, tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ import scint
 SPEC_NAMES = {
     "open", "load", "parse", "format", "Context", "action", "query", "register", "Session", "ContextMapView",
     "ScintError", "ScintSyntaxError", "UnknownContext", "UnknownAction", "BadArguments", "ActionError",
-    "ConflictError", "PermissionDenied", "LimitExceeded",
+    "ConflictError", "PermissionDenied", "LimitExceeded", "ConfigError",
 }  # fmt: skip
 EXTRAS = {
     "ResolutionError", "StoreError", "HistoryError", "LLMError", "Limits", "Program", "Result", "LogEntry", "Diff",

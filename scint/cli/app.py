@@ -390,6 +390,16 @@ def ask(
 app.command("modules")(_modules.command(out, err, _json))
 
 
+@app.command()
+def up(
+    ctx: typer.Context,
+    file: Annotated[str, typer.Argument(help="The declaration file.")] = "scint.toml",
+    plan: Annotated[bool, typer.Option("--plan", help="Only show what would change; write nothing.")] = False,
+) -> None:
+    """Make the store match a scint.toml (models, contexts, agents) in one atomic program."""
+    out.print(str(_opts(ctx).session().up(file, plan=plan)), markup=False)
+
+
 # -- the entry point ----------------------------------------------------------------------------------------------
 
 

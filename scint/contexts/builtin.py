@@ -6,7 +6,7 @@ from typing import Any
 
 from scint.contexts.base import MISSING, NAME_RE, Context, action, did_you_mean, internal, macro, query
 from scint.contexts.registry import register
-from scint.contexts.types import copy_value
+from scint.contexts.types import check, copy_value, describe
 from scint.errors import ActionError, BadArguments
 
 __all__ = ["Composer", "Container", "Process", "Task", "Thread"]
@@ -226,6 +226,15 @@ class Process(Context):
     """An agent working towards a goal: its tasks (t1, t2, ...), its transcript and its child processes."""
 
     RUN_STATUSES = ("idle", "running", "done", "stopped", "failed")
+    schema_version = 2  # 2: the declaration fields (system ... endpoint) exist
+
+    @classmethod
+    def upcast_state(cls, state: dict[str, Any], version: int) -> dict[str, Any]:
+        """A version-1 process (saved before declarations) gets the declaration fields' defaults."""
+        for name, (_, default) in cls.__scint_fields__.items():
+            if name not in state:
+                state[name] = copy_value(default)
+        return state
 
     goal: str = ""
     model: str | None = None
@@ -233,6 +242,17 @@ class Process(Context):
     answer: str | None = None
     transcript: list[dict[str, Any]] = []
     next_task: int = 1
+    # Its declaration (scint.toml, or create_context/configure): who takes its steps, with what, within what.
+    system: str | None = None
+    backend: str = "llm"
+    can: list[str] | None = None  # capability globs; null: the default (self.**, help, contexts, send ...)
+    approve: list[str] = []
+    budget: dict[str, Any] = {}
+    templates: dict[str, Any] = {}
+    mcp: list[str] = []
+    endpoint: dict[str, Any] | None = None  # the [models] entry: name, model, base_url, api, api_key_env, tool
+
+    CONFIGURABLE = ("goal", "model", "system", "backend", "can", "approve", "budget", "templates", "mcp", "endpoint")
 
     # The transcript is only ever appended and the other fields are immutable values: undo keeps the transcript's
     # length and the other fields, not a copy of the transcript.
@@ -267,6 +287,30 @@ class Process(Context):
     def spawn(self, name: str, goal: str, model: str | None = None) -> str:
         """Start a child Process called `name` that works towards `goal`; returns its path."""
         return self.create_child(name, "Process", goal=goal, model=model)
+
+    @action
+    def configure(self, settings: dict[str, Any]) -> list[str]:
+        """Change this process's declaration: `settings` maps any of goal, model, system, backend, can, approve,
+        budget, templates, mcp, endpoint to its new value (null resets it). Returns the names that changed."""
+        fields = type(self).__scint_fields__
+        for name, value in settings.items():
+            if name not in self.CONFIGURABLE:
+                raise BadArguments(
+                    f"{self.path}.configure: `{name}` is not a setting{did_you_mean(name, self.CONFIGURABLE)}; "
+                    f"the settings are: {', '.join(self.CONFIGURABLE)}"
+                )
+            annotation, default = fields[name]
+            if value is None and default is not None:
+                settings = {**settings, name: copy_value(default)}
+            elif not check(value, annotation):
+                raise BadArguments(f"{self.path}.configure: `{name}` must be {describe(annotation)}")
+        backend = settings.get("backend", self.backend)
+        if not (backend in ("llm", "human") or (backend.startswith("python:") and NAME_RE.fullmatch(backend[7:]))):
+            raise BadArguments(f'{self.path}.configure: backend must be "llm", "human" or "python:NAME"')
+        changed = [name for name, value in settings.items() if getattr(self, name) != value]
+        for name in changed:
+            setattr(self, name, copy_value(settings[name]))
+        return changed
 
     # -- the model's run (scint/llm/process.py drives it; these actions record it) ---------------------------
 

@@ -391,6 +391,14 @@ class Session:
         self._check_open()
         return await aask(self, text, provider or self.llm, dry_run=dry_run, max_retries=max_retries)
 
+    def up(self, path: str | os.PathLike[str] = "scint.toml", plan: bool = False) -> Any:
+        """Make this branch match a `scint.toml` (SPEC section 9) in one atomic program, or with `plan=True` only
+        say what would change. Returns an UpReport (`.changes`, `.up_to_date`, `.result`); str() reads well."""
+        self._check_open()
+        from scint.agents.up import up  # the agents room sits above the session: imported when used
+
+        return up(self, path, plan=plan)
+
     def handle(self, tool_call: Any, *, actor: str | None = None) -> str:
         """Run a model's `scint` tool call (Chat or Responses, function or custom) and return the tool output:
         the results, or the error for the model to fix."""
