@@ -3,7 +3,7 @@ language, so every word counts), per-topic help, and JSON schemas of actions."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from scint.contexts import types as T
@@ -30,9 +30,14 @@ def _settings(cls: type[Context]) -> str:
 
 
 def cheat_sheet(
-    types: dict[str, type[Context]], functions: dict[str, Spec], history: dict[str, Spec], only: Iterable[str] = ()
+    types: dict[str, type[Context]],
+    functions: dict[str, Spec],
+    history: dict[str, Spec],
+    only: Iterable[str] = (),
+    allowed: Callable[[str, str], bool] | None = None,
 ) -> str:
-    """The language, the built-ins and every type's actions, one line each. `only` limits the types shown."""
+    """The language, the built-ins and every type's actions, one line each. `only` limits the types shown;
+    `allowed(type name, action)` the actions (a type none of whose actions is allowed is left out)."""
     chosen = set(only)
     lines = [LANGUAGE, "", "Built-ins:"]
     lines += [_line(s) for s in functions.values()]
@@ -40,9 +45,12 @@ def cheat_sheet(
     for name, cls in types.items():
         if chosen and name not in chosen:
             continue
+        specs = [s for s in cls.__scint_specs__.values() if s.public and (allowed is None or allowed(name, s.name))]
+        if not specs:
+            continue
         doc = cls.doc().splitlines()[0] if cls.doc() else ""
         lines += ["", f"{name}: {doc}" + (f" State: {_settings(cls)}." if cls.__scint_fields__ else "")]
-        lines += [_line(s) for s in cls.__scint_specs__.values() if s.public]
+        lines += [_line(s) for s in specs]
     return "\n".join(lines)
 
 

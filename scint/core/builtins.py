@@ -41,6 +41,7 @@ def create_context(
     """Create a context called `name` of `type`, under `parent` if given; other arguments set its state."""
     path = f"{parent}.{name}" if parent else name
     it.check_scope(path, "create_context")
+    it.check_grant(path, config)
     return it.record("", "create_context", {"name": name, "type": type, "parent": parent, "config": config})
 
 
@@ -48,8 +49,9 @@ def drop_context(it: Interpreter, path: str) -> list[str]:
     """Remove the context at `path` and everything below it; returns the removed paths."""
     it.state.require(path)
     it.check_scope(path, "drop_context")
-    if it.scope is not None and path == it.scope:
-        raise PermissionDenied(f"{it.actor} may not drop `{path}`, the context it works in")
+    works_in = it.self_path or it.scope
+    if works_in is not None and (works_in == path or works_in.startswith(path + ".")):
+        raise PermissionDenied(f"{it.actor} may not drop `{path}`: it works in `{works_in}`")
     return it.record("", "drop_context", {"path": path})
 
 

@@ -245,16 +245,27 @@ def actor_capabilities(
     self_path = None
     if actor.startswith("process:"):
         self_path = actor[len("process:") :] or None
-        declared = getattr(contexts.get(self_path), "can", None) if self_path else None
-        globs = declared if isinstance(declared, list) else PROCESS_DEFAULT
-        try:
-            caps = Capabilities(globs, self_path=self_path)
-        except BadArguments:  # a malformed path after "process:" or a stored glob no longer valid: nothing
-            caps = Capabilities(())
+        caps = _process_caps(contexts, self_path)
+        # A process is held to its parents' capabilities too: a child never has more than the processes above it.
+        parts = self_path.split(".") if self_path else []
+        for k in range(len(parts) - 1, 0, -1):
+            above = ".".join(parts[:k])
+            if hasattr(contexts.get(above), "can"):
+                caps = caps.narrow(_process_caps(contexts, above))
     if can is not None:
         given = Capabilities(can, self_path=caps.self_path if caps is not None else None)
         caps = given if caps is None else caps.narrow(given)
     return caps
+
+
+def _process_caps(contexts: Mapping[str, Any], path: str | None) -> Capabilities:
+    """The capabilities the process at `path` declares (`can`), or the default when it declares none."""
+    declared = getattr(contexts.get(path), "can", None) if path else None
+    globs = declared if isinstance(declared, list) else PROCESS_DEFAULT
+    try:
+        return Capabilities(globs, self_path=path)
+    except BadArguments:  # a malformed path after "process:" or a stored glob no longer valid: nothing
+        return Capabilities(())
 
 
 def check_grant(caps: Capabilities | None, actor: str, path: str, granted: Iterable[str] | None) -> None:

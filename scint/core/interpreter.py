@@ -17,10 +17,11 @@ from typing import Any
 import attrs
 
 from scint.contexts.base import Context, Spec, call_spec, did_you_mean
-from scint.contexts.builtin import Composer
+from scint.contexts.builtin import Composer, Process
 from scint.contexts.registry import get_type
 from scint.contexts.types import copy_value, is_json
 from scint.core.bindings import statement_refs
+from scint.core.capabilities import Capabilities, check_call, check_grant
 from scint.core.map import ContextMap
 from scint.core.state import MapState
 from scint.dsl import Assign, Call, Const, DictValue, ListValue, Program, Ref, format_program, parse
@@ -76,6 +77,8 @@ class Interpreter:
         params: dict[str, Any] | None = None,
         scope: str | None = None,
         self_path: str | None = None,
+        caps: Capabilities | None = None,
+        writes: Capabilities | None = None,
         internal: bool = False,
     ) -> None:
         self.head = head
@@ -88,6 +91,14 @@ class Interpreter:
         self.params = params or {}  # values bound from outside (checked): `$name` falls back to them
         self.bindings: dict[str, Any] = {}  # what the program's own statements assigned
         self.scope = scope
+        # Capabilities (scint/core/capabilities.py; None: unrestricted). `caps` is checked before every call,
+        # query or action; `writes` before every call that changes state (`scope` and read-only sessions are
+        # such a set: what the actor may change, while it may read whatever `caps` allows).
+        if scope is not None:
+            mine = Capabilities((f"{scope}.**",))
+            writes = mine if writes is None else writes.narrow(mine)
+        self.caps = None if internal else caps
+        self.writes = None if internal else writes
         self.self_path = self_path
         self.events: list[EventRecord] = []
         self.steps = 0
@@ -134,6 +145,8 @@ class Interpreter:
             spec = self.builtins.functions.get(names[0])
             if spec is None:
                 raise self._unknown_function(names[0])
+            if spec.kind == "query":  # create_context and drop_context check the path they change (check_scope)
+                check_call(self.caps, self.actor, "", spec.name)
             bound = spec.bind(args, kwargs, where="")
             return spec.func(self, **bound)
         if names[0] == "history" and len(names) == 2 and "history" not in self.state.contexts:
@@ -143,16 +156,20 @@ class Interpreter:
                 raise UnknownAction(
                     f"history has no action `{names[1]}`{did_you_mean(names[1], options)}; it has: {', '.join(options)}"
                 )
+            check_call(self.caps, self.actor, "history", spec.name)
             bound = spec.bind(args, kwargs, where="history")
             return spec.func(self, **bound)
         ctx, action = self._resolve(names)
         spec = type(ctx).__scint_specs__.get(action) if self.internal else None
         if spec is None:
             spec = type(ctx).spec(action, where=ctx.path)
+        check_call(self.caps, self.actor, ctx.path, spec.name)
         bound = spec.bind(args, kwargs, where=ctx.path)
         if spec.kind == "query":
             return self._query(ctx, spec, bound)
         self.check_scope(ctx.path, spec.name)
+        if isinstance(ctx, Process) and spec.name == "configure":
+            self.check_grant(ctx.path, bound["settings"], configure=True)
         if spec.kind == "macro":
             return self._macro(ctx, spec, bound, depth, index)
         if isinstance(ctx, Composer) and spec.name == "define":
@@ -207,11 +224,48 @@ class Interpreter:
         )
 
     def check_scope(self, path: str, what: str) -> None:
+        """Before a change: `what` (an action, or a built-in that changes state) on the context at `path` ("" for
+        the root) must be within the actor's `writes` capabilities."""
+        where, _, action = what.rpartition(".")
+        caps = self.caps
+        if not where and caps is not None and not caps.allows("", action):
+            # a built-in changing the context at `path`: `create_context` allows it anywhere, and
+            # `research.**` (or `self.**`) covers `research.x.create_context`
+            check_call(caps, self.actor, path, action)
+        writes = self.writes
+        if writes is None:
+            return
+        if writes.allows(path or where, action):  # `history.branch` is checked as history.branch
+            return
         scope = self.scope
         if scope is not None and not (path == scope or path.startswith(scope + ".")):
             raise PermissionDenied(
                 f"{self.actor} may only change contexts under `{scope}`; `{path or 'the root'}` is outside it ({what})"
             )
+        raise PermissionDenied(
+            f"{self.actor} may not change `{path or 'the root'}` ({what}): it may change only "
+            f"{writes.describe() or 'nothing (read-only)'}"
+        )
+
+    def check_grant(self, path: str, settings: Any, *, configure: bool = False) -> None:
+        """Before the process at `path` gets settings (created with them, or configured): its `can` and `approve`
+        must be valid globs, and an actor held to capabilities may grant no more than it has itself, nor change
+        the declaration of its own process or of one above it (no actor widens its own capabilities)."""
+        if not isinstance(settings, dict):
+            return
+        for key in ("can", "approve"):
+            if isinstance(settings.get(key), list):
+                Capabilities(settings[key], self_path=path)  # a bad glob is BadArguments, before anything changes
+        if self.caps is None:
+            return
+        own = self.self_path
+        if configure and own is not None and (own == path or own.startswith(path + ".")):
+            raise PermissionDenied(
+                f"{self.actor} may not change the declaration of `{path}`: no process changes its own capabilities, "
+                "budget or approvals, nor those of a process above it"
+            )
+        if "can" in settings:
+            check_grant(self.caps, self.actor, path, settings["can"])
 
     def record(self, path: str, action: str, args: dict[str, Any]) -> Any:
         """Record an action as an event (applying it) and return its result."""

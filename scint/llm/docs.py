@@ -25,17 +25,33 @@ and call the tool again."""
 PROCESS_INSTRUCTIONS = """\
 You are the process `{path}`. Work towards your goal by calling the `scint` tool with Scint programs (the \
 language is described in the tool). In programs `self` names you ({path}); other paths are absolute. You may \
-change only contexts under `self`; you may read everything. Break the work into tasks (self.add_task), spawn \
+call only what your capabilities allow (the tool lists exactly that; by default: your own subtree `self.**`, \
+help, contexts and your messages). Break the work into tasks (self.add_task), spawn \
 child processes for sub-goals (self.spawn(name=..., goal=...)) and run one with `self.<name>.run(max_steps=N)` \
 as a program of its own; its answer comes back as the result. Each program is atomic: on an error nothing \
 changed, so fix it and try again. When the goal is reached, answer in plain text without calling the tool: \
 that answer is your result."""
 
 
-def cheat(session: Host) -> str:
-    """The cheat sheet: the language, the built-ins, and every registered type's actions, one line each."""
-    _, functions, history = session.callables()
-    return cheat_sheet(registered(), functions, history)
+def cheat(session: Host, actor: str | None = None) -> str:
+    """The cheat sheet: the language, the built-ins, and every registered type's actions, one line each; for an
+    `actor` held to capabilities, only what it may call (an action counts when some context of its type, or a
+    new one under the actor's own process, allows it)."""
+    contexts, functions, history, allows = session.callables(actor)
+    allowed = None
+    if allows is not None:
+        own = actor[len("process:") :] if actor and actor.startswith("process:") else None
+        paths: dict[str, list[str]] = {}
+        for path, ctx in contexts.items():
+            paths.setdefault(type(ctx).__scint_type__, []).append(path)
+
+        def allowed(type_name: str, action: str) -> bool:
+            candidates = paths.get(type_name, [])
+            if own is not None:
+                candidates = [*candidates, f"{own}.new"]  # a context it could create under itself
+            return any(allows(p, action) for p in candidates)
+
+    return cheat_sheet(registered(), functions, history, allowed=allowed)
 
 
 def state_text(session: Host, path: str | None = None, budget_tokens: int = STATE_BUDGET) -> str:

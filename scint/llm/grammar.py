@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from scint.contexts.base import Context, Spec
 from scint.dsl import grammar_text
@@ -34,6 +34,7 @@ def targets(
     *,
     scope: str | None = None,
     self_path: str | None = None,
+    allows: Callable[[str, str], bool] | None = None,
 ) -> list[CallTarget]:
     """Every path a program may call, with its Spec: built-ins, `history.*`, and each context's actions (inside
     `scope`) and queries (anywhere); with `self_path`, also `self...` spellings of its subtree."""
@@ -49,7 +50,7 @@ def targets(
         if self_path is not None and (path == self_path or path.startswith(self_path + ".")):
             spellings.append("self" + path[len(self_path) :])
         for name, spec in type(ctx).__scint_specs__.items():
-            if spec.public and (spec.is_query or may_change(path)):
+            if spec.public and (spec.is_query or may_change(path)) and (allows is None or allows(path, name)):
                 out += [(f"{p}.{name}", spec) for p in spellings]
     return out
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from scint.contexts.base import Context, Spec
@@ -51,6 +51,9 @@ class Host(Protocol):
 
     def handle(self, tool_call: Any, *, actor: str | None = None) -> str: ...
 
-    def callables(self) -> tuple[Mapping[str, Context], Mapping[str, Spec], Mapping[str, Spec]]:
-        """The live contexts, the built-in functions and the `history` actions: what a program may call now."""
+    def callables(
+        self, actor: str | None = None, can: list[str] | None = None
+    ) -> tuple[Mapping[str, Context], Mapping[str, Spec], Mapping[str, Spec], Callable[[str, str], bool] | None]:
+        """What a program of `actor` may call now: the live contexts, the built-in functions and `history`
+        actions it may call, and `allows(path, action)` for the contexts' actions (None: all of them)."""
         ...

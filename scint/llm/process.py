@@ -227,7 +227,7 @@ def _steps(
             return None
         state = session.view(path=path).get(path)
         messages = _messages(session, path, state)
-        reply: Reply = yield messages, tools(session, provider.tool_kind, provider.api, scope=path, self_path=path)
+        reply: Reply = yield messages, tools(session, provider.tool_kind, provider.api, self_path=path, actor=me)
         active.limits.steps += 1
         active.limits.tokens += reply.usage.total
         entry: dict[str, Any] = {"text": _clip(reply.text), "tokens": reply.usage.total, "model": reply.model}
@@ -238,7 +238,7 @@ def _steps(
         calls, outputs = [], []
         for call in reply.tool_calls:
             request = {"process": path, "step": step, "model": reply.model or provider.model, "call": call.id}
-            outputs.append(_clip(handle(session, call, actor=me, scope=path, self_path=path, request=request)))
+            outputs.append(_clip(handle(session, call, actor=me, self_path=path, request=request)))
             calls.append({k: _clip(v) if isinstance(v, str) else v for k, v in call.as_dict().items()})
         entry.update(calls=calls, outputs=outputs)
         _record(session, path, me, entry=entry)

@@ -37,10 +37,13 @@ def default_api() -> str:
     return api
 
 
-def program_grammar(session: Host, *, scope: str | None = None, self_path: str | None = None) -> str:
-    """`grammar/scint.lark` specialised to the contexts, actions and parameter names the session may use now."""
-    contexts, functions, history = session.callables()
-    return specialise(targets(contexts, functions, history, scope=scope, self_path=self_path))
+def program_grammar(
+    session: Host, *, scope: str | None = None, self_path: str | None = None, actor: str | None = None
+) -> str:
+    """`grammar/scint.lark` specialised to the contexts, actions and parameter names the session may use now (and
+    `actor` may call, when it is held to capabilities)."""
+    contexts, functions, history, allows = session.callables(actor)
+    return specialise(targets(contexts, functions, history, scope=scope, self_path=self_path, allows=allows))
 
 
 def tools(
@@ -50,16 +53,18 @@ def tools(
     *,
     scope: str | None = None,
     self_path: str | None = None,
+    actor: str | None = None,
 ) -> list[dict[str, Any]]:
     """The `scint` tool in the shape of `api` ("chat" or "responses"; default `SCINT_LLM_API`).
 
     kind="function": one `program` string parameter, described by the cheat sheet. kind="custom": a grammar
     tool whose Lark grammar admits only calls to existing contexts' actions with their parameter names (build
-    it again after a program creates contexts). `scope` and `self_path` specialise it for a process."""
+    it again after a program creates contexts). `scope` and `self_path` specialise it for a process; `actor`
+    (e.g. "process:research.lit") lists in both only what that actor's capabilities allow."""
     api = default_api() if api is None else api
     if api not in ("chat", "responses"):
         raise LLMError(f'api must be "chat" or "responses", not {api!r}')
-    description = cheat(session)
+    description = cheat(session, actor)
     if kind == "function":
         params = {
             "type": "object",
@@ -70,7 +75,7 @@ def tools(
         fn = {"name": TOOL_NAME, "description": description, "parameters": params, "strict": True}
         return [{"type": "function", "function": fn}] if api == "chat" else [{"type": "function", **fn}]
     if kind == "custom":
-        grammar = program_grammar(session, scope=scope, self_path=self_path)
+        grammar = program_grammar(session, scope=scope, self_path=self_path, actor=actor)
         if api == "chat":
             fmt = {"type": "grammar", "grammar": {"syntax": "lark", "definition": grammar}}
             return [{"type": "custom", "custom": {"name": TOOL_NAME, "description": description, "format": fmt}}]

@@ -20,6 +20,7 @@ from eventsourcing.persistence import PersistenceError
 
 from scint.contexts import builtin as _builtin  # noqa: F401 - registers the built-in types
 from scint.core.builtins import make_builtins
+from scint.core.capabilities import actor_capabilities
 from scint.core.history import INDEX_ID, BranchIndex, check_branch_name, load_map
 from scint.core.map import ContextMap, fast_mapper, stored_events
 from scint.core.rerun import RerunGuard
@@ -206,12 +207,19 @@ class Session:
         scope: str | None = None,
         self_path: str | None = None,
         dry_run: bool = False,
+        can: list[str] | None = None,
+        read_only: bool = False,
         _internal: bool = False,
     ) -> Result:
         """Run a program atomically and return its Result. `params` ({"v": 41}) binds JSON-like values as `$v`
         (the program's own assignments come first); those it reads are recorded with it. With `dry_run`, validate
-        and execute it but record nothing. `scope` limits which contexts it may change; `self_path` is what `self`
-        names in it."""
+        and execute it but record nothing.
+
+        Capabilities (deny by default, SPEC section 10): `actor="process:P"` is held to P's capabilities (its
+        `can`, narrowed by its parents'), with `self` naming P; `can=["notes.get", "self.**"]` restricts any actor
+        further (globs over `path.action`: `*` one name, `**` any depth); `read_only=True` allows queries only;
+        `scope="research"` allows changes only under that context. A call outside them is PermissionDenied
+        naming the capability it lacks."""
         self._check_open()
         return running.run(
             self,
@@ -223,6 +231,8 @@ class Session:
             self_path=self_path,
             dry_run=dry_run,
             internal=_internal,
+            can=can,
+            read_only=read_only,
         )
 
     # -- history ---------------------------------------------------------------------------------------------
@@ -305,13 +315,27 @@ class Session:
             },
         }
 
-    def callables(self) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-        """The live contexts (path -> context), the built-in functions and the `history` actions (name -> Spec):
-        what a program may call now. Tools, grammars and cheat sheets (scint.llm.host.Host) read this."""
+    def callables(
+        self, actor: str | None = None, can: list[str] | None = None
+    ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], Callable[[str, str], bool] | None]:
+        """What a program of `actor` (restricted by `can`) may call now: the live contexts (path -> context), the
+        built-in functions and `history` actions it may call (name -> Spec), and `allows(path, action)` (None:
+        everything). Tools, grammars and cheat sheets (scint.llm.host.Host) read this."""
         self._check_open()
         head = self._guard(self._current)
         contexts = head.state.contexts if head is not None else {}
-        return contexts, self._builtins.functions, self._builtins.history
+        functions, hist = self._builtins.functions, self._builtins.history
+        caps = actor_capabilities(actor or "human", contexts, can)
+        if caps is None:
+            return contexts, functions, hist, None
+        own = actor[len("process:") :] + ".new" if actor and actor.startswith("process:") else None
+        functions = {
+            n: s
+            for n, s in functions.items()
+            if caps.allows("", n) or (s.kind == "action" and own is not None and caps.allows(own, n))
+        }
+        hist = {n: s for n, s in hist.items() if caps.allows("history", n)}
+        return contexts, functions, hist, caps.allows
 
     # -- plumbing ---------------------------------------------------------------------------------------------
 

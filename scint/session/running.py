@@ -14,11 +14,12 @@ from eventsourcing.persistence import IntegrityError, PersistenceError
 
 from scint.contexts.types import copy_value
 from scint.core.bindings import program_params
+from scint.core.capabilities import Capabilities, actor_capabilities, check_call
 from scint.core.history import BranchIndex
 from scint.core.interpreter import Interpreter
 from scint.core.map import ContextMap, branch_id
 from scint.dsl import Assign, Program, parse
-from scint.errors import BadArguments, ConflictError, ScintError, StoreError
+from scint.errors import BadArguments, ConflictError, PermissionDenied, ScintError, StoreError
 from scint.llm import process as llm_process
 from scint.session.checks import PATH_RE, storable
 from scint.session.results import Result
@@ -42,6 +43,8 @@ def run(
     self_path: str | None,
     dry_run: bool,
     internal: bool,
+    can: Any = None,
+    read_only: bool = False,
 ) -> Result:
     """`Session.run`: check what comes beside the program, parse it, and run it atomically."""
     if not isinstance(actor, str) or not actor or not storable(actor):
@@ -51,10 +54,19 @@ def run(
             raise BadArguments(f"{name} must be a context path such as 'research.lit', not {value!r:.80}")
     if request is not None and not storable(request):
         raise BadArguments("request must be JSON-like data: text, finite numbers, lists, dicts with string keys")
+    if can is not None:
+        Capabilities(can)  # checked before anything runs: a bad glob is BadArguments
+    if type(read_only) is not bool:
+        raise BadArguments(f"read_only is True or False, not {read_only!r:.40}")
+    if self_path is None and actor.startswith("process:") and PATH_RE.fullmatch(actor[len("process:") :]):
+        self_path = actor[len("process:") :]  # a process's programs say `self` for it
+    writes = Capabilities(()) if read_only else None
     program = text if isinstance(text, Program) else parse(text, limits=s.limits)
     params = program_params(program, params, s.limits)
     if llm_process.is_run_call(program):  # `<process>.run()`: each model step commits on its own (scint/llm)
-        ran = run_process(s, program, actor, scope=scope, self_path=self_path, dry_run=dry_run)
+        ran = run_process(
+            s, program, actor, scope=scope, self_path=self_path, dry_run=dry_run, can=can, read_only=read_only
+        )
         if ran is not None:
             return ran
     program_id = os.urandom(8).hex()
@@ -72,6 +84,8 @@ def run(
             scope=scope,
             self_path=self_path,
             internal=internal,
+            caps=actor_capabilities(actor, head.state.contexts, can),
+            writes=writes,
         )
         it.txn = txn  # type: ignore[attr-defined]  # for the history built-ins
         try:
@@ -124,7 +138,15 @@ def result(s: Session, values: list[Any], it: Interpreter, program_id: str) -> R
 
 
 def run_process(
-    s: Session, program: Program, actor: str, *, scope: str | None, self_path: str | None, dry_run: bool
+    s: Session,
+    program: Program,
+    actor: str,
+    *,
+    scope: str | None,
+    self_path: str | None,
+    dry_run: bool,
+    can: Any = None,
+    read_only: bool = False,
 ) -> Result | None:
     """`<process>.run(...)`: the process's model works its goal, each step its own program (scint/llm)."""
     head = s._guard(s._current)
@@ -133,6 +155,9 @@ def run_process(
     found = llm_process.find_run(head.state, program, actor=actor, scope=scope, self_path=self_path)
     if found is None:
         return None
+    check_call(actor_capabilities(actor, head.state.contexts, can), actor, found[0], "run")
+    if read_only:
+        raise PermissionDenied(f"{actor} may only read: {found[0]}.run() records the process's steps")
     answer = None if dry_run else llm_process.run_process(s, found[0], found[1], actor=actor)
     stmt = program.statements[0]
     return Result(

@@ -65,6 +65,11 @@ def test_replaying_a_type_that_is_gone_names_it(
 def test_a_scoped_actor_may_not_drop_the_context_it_works_in(session: scint.Session) -> None:
     session.run('create_context("p", type="Process", goal="g"); p.spawn(name="kid", goal="k")')
     with pytest.raises(scint.PermissionDenied, match="works in"):
+        session.run('drop_context(path="p")', actor="human", scope="p", self_path="p")
+    session.run('create_context("notes")')
+    with pytest.raises(scint.PermissionDenied, match="lacks the capability `notes.drop_context`"):
+        session.run('drop_context(path="notes")', actor="process:p")
+    with pytest.raises(scint.PermissionDenied, match="works in"):
         session.run('drop_context(path="p")', actor="process:p", scope="p", self_path="p")
     assert session.run('drop_context(path="p.kid")', actor="process:p", scope="p", self_path="p").value == ["p.kid"]
     assert "p" in session.view()
@@ -78,6 +83,7 @@ def test_a_path_on_an_empty_store_is_unknown(session: scint.Session) -> None:
 
 def test_self_in_a_workflow_a_process_defines_means_that_process(session: scint.Session) -> None:
     session.run('create_context("p", type="Process", goal="g"); create_context("c", type="Composer")')
+    session.run('p.configure(settings={"can": ["self.**", "c.*"]})')
     session.run(
         'c.define(name="more", body="self.add_task(title=\\"again\\")")', actor="process:p", scope=None, self_path="p"
     )

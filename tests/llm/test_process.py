@@ -54,16 +54,30 @@ def test_max_steps_stops_with_the_status_recorded(p: scint.Session) -> None:
     assert state["status"] == "stopped" and state["transcript"][-1] == {"stopped": "max_steps=2 reached"}
 
 
-def test_a_process_may_change_only_its_subtree(p: scint.Session) -> None:
-    p.llm = mock = MockProvider([{"program": 'notes.put(key="x", value=1)'}, {"program": "notes.keys()"}, "ok"])
+def test_a_process_may_call_only_what_its_capabilities_allow(p: scint.Session) -> None:
+    """Deny by default (SPEC section 10): a process's default capabilities are its own subtree and its messages."""
+    p.llm = mock = MockProvider(
+        [{"program": 'notes.put(key="x", value=1)'}, {"program": "notes.keys()"}, {"program": "self.tasks()"}, "ok"]
+    )
     p.run("research.lit.run()")
-    output = p.view().get("research.lit")["transcript"][0]["outputs"][0]
-    assert output.startswith("error: PermissionDenied: statement 1") and "under `research.lit`" in output
-    assert p.view().get("notes")["data"] == {}  # reading is allowed, changing is not
-    assert p.view().get("research.lit")["transcript"][1]["outputs"] == ["ok (version 5): []"]
-    assert len(mock.history) == 3
+    outputs = [step["outputs"][0] for step in p.view().get("research.lit")["transcript"][:3]]
+    assert outputs[0].startswith("error: PermissionDenied: statement 1") and "lacks the capability `notes.put`" in outputs[0]
+    assert "lacks the capability `notes.keys`" in outputs[1]  # reading another context needs a capability too
+    assert outputs[2].startswith("ok")
+    assert p.view().get("notes")["data"] == {}
+    assert len(mock.history) == 4
     with pytest.raises(scint.PermissionDenied, match="outside it"):
         p.run("research.lit.run()", actor="process:other", scope="other")
+    with pytest.raises(scint.PermissionDenied, match="research.lit.run"):
+        p.run("research.lit.run()", actor="process:other")
+
+
+def test_a_process_granted_more_may_call_it(p: scint.Session) -> None:
+    p.run('research.lit.configure(settings={"can": ["notes.*", "self.**"]})')
+    p.llm = MockProvider([{"program": 'notes.put(key="x", value=1); notes.keys()'}, "ok"])
+    p.run("research.lit.run()")
+    assert p.view().get("notes")["data"] == {"x": 1}
+    assert p.log()[1].actor == "process:research.lit"
 
 
 def test_a_process_spawns_and_runs_a_child(p: scint.Session) -> None:
@@ -186,5 +200,6 @@ def test_a_process_may_not_switch_or_create_branches(p: scint.Session) -> None:
     p.llm = MockProvider([{"program": 'history.checkout(name="x")'}, {"program": 'history.branch(name="x")'}, "ok"])
     p.run("research.lit.run()")
     outputs = [e["outputs"][0] for e in p.view().get("research.lit")["transcript"][:2]]
-    assert all(o.startswith("error: PermissionDenied") and "the root" in o for o in outputs)
+    assert outputs[0].startswith("error: PermissionDenied") and "lacks the capability `history.checkout`" in outputs[0]
+    assert outputs[1].startswith("error: PermissionDenied") and "lacks the capability `history.branch`" in outputs[1]
     assert [b["name"] for b in p.branches()] == ["main"]
