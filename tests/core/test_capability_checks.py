@@ -16,7 +16,8 @@ def s() -> scint.Session:
     with scint.open("memory://") as session:
         session.run(
             'create_context("notes"); notes.put(key="a", value=1); create_context("research", type="Thread")\n'
-            'create_context("lit", type="Process", parent="research", goal="g"); research.lit.spawn(name="kid", goal="k")'
+            'create_context("lit", type="Process", parent="research", goal="g")\n'
+            'research.lit.spawn(name="kid", goal="k")'
         )
         yield session
 
@@ -24,20 +25,21 @@ def s() -> scint.Session:
 def test_can_restricts_any_actor_and_names_the_missing_capability(session: scint.Session) -> None:
     session.run('create_context("notes"); create_context("other")')
     assert session.run('notes.put(key="a", value=1)', can=["notes.*"]).version > 0
-    with pytest.raises(scint.PermissionDenied, match="lacks the capability `other.put`"):
+    with pytest.raises(scint.PermissionDenied, match=r"lacks the capability `other\.put`"):
         session.run('notes.put(key="b", value=2); other.put(key="a", value=1)', can=["notes.*"])
     assert session.view("notes").get("notes")["data"] == {"a": 1}  # the program was atomic: nothing of it stayed
-    with pytest.raises(scint.PermissionDenied, match="`other.keys`"):  # queries need a capability too
+    with pytest.raises(scint.PermissionDenied, match=r"`other\.keys`"):  # queries need a capability too
         session.run("other.keys()", can=["notes.*"])
-    with pytest.raises(scint.PermissionDenied, match="`x.create_context`"):
+    with pytest.raises(scint.PermissionDenied, match=r"`x\.create_context`"):
         session.run('create_context("x")', can=["notes.*"])
     assert session.run('create_context("x")', can=["create_context"]).value == "x"  # the bare name: anywhere
     assert session.run('create_context("y", parent="x")', can=["x.**"]).value == "x.y"  # or under a path
-    with pytest.raises(scint.PermissionDenied, match="`z.create_context`"):
+    with pytest.raises(scint.PermissionDenied, match=r"`z\.create_context`"):
         session.run('create_context("z")', can=["x.**"])
-    with pytest.raises(scint.PermissionDenied, match="`history.log`"):
+    with pytest.raises(scint.PermissionDenied, match=r"`history\.log`"):
         session.run("history.log()", can=["notes.*"])
-    assert session.run("history.log(limit=1)", can=["history.log"]).value[0]["source"] == 'create_context("y", parent="x")'
+    [last] = session.run("history.log(limit=1)", can=["history.log"]).value
+    assert last["source"] == 'create_context("y", parent="x")'
 
 
 def test_read_only_allows_queries_only(s: scint.Session) -> None:
@@ -63,14 +65,14 @@ def test_bad_capabilities_are_refused_before_anything_runs(s: scint.Session) -> 
 def test_a_process_is_held_to_its_own_and_its_parents_capabilities(s: scint.Session) -> None:
     kid = "process:research.lit.kid"
     assert s.run('self.add_task(title="t")', actor=kid).value == "research.lit.kid.t1"
-    with pytest.raises(scint.PermissionDenied, match="`notes.get`"):
+    with pytest.raises(scint.PermissionDenied, match=r"`notes\.get`"):
         s.run('notes.get(key="a")', actor=kid)
     s.run('research.lit.kid.configure(settings={"can": ["self.**", "notes.*"]})')  # a person grants the child more
-    with pytest.raises(scint.PermissionDenied, match="`notes.get`"):  # ... but its parent may not read notes
+    with pytest.raises(scint.PermissionDenied, match=r"`notes\.get`"):  # ... but its parent may not read notes
         s.run('notes.get(key="a")', actor=kid)
     s.run('research.lit.configure(settings={"can": ["self.**", "notes.get"]})')
     assert s.run('notes.get(key="a")', actor=kid).value == 1
-    with pytest.raises(scint.PermissionDenied, match="`notes.put`"):  # the child has notes.*, the parent only get
+    with pytest.raises(scint.PermissionDenied, match=r"`notes\.put`"):  # the child has notes.*, the parent only get
         s.run('notes.put(key="a", value=2)', actor=kid)
 
 

@@ -67,7 +67,7 @@ def test_a_scoped_actor_may_not_drop_the_context_it_works_in(session: scint.Sess
     with pytest.raises(scint.PermissionDenied, match="works in"):
         session.run('drop_context(path="p")', actor="human", scope="p", self_path="p")
     session.run('create_context("notes")')
-    with pytest.raises(scint.PermissionDenied, match="lacks the capability `notes.drop_context`"):
+    with pytest.raises(scint.PermissionDenied, match=r"lacks the capability `notes\.drop_context`"):
         session.run('drop_context(path="notes")', actor="process:p")
     with pytest.raises(scint.PermissionDenied, match="works in"):
         session.run('drop_context(path="p")', actor="process:p", scope="p", self_path="p")
