@@ -21,9 +21,10 @@ from scint.contexts.builtin import Composer
 from scint.contexts.registry import get_type
 from scint.contexts.types import copy_value, is_json
 from scint.core.bindings import statement_refs
+from scint.core.budget import Budget
 from scint.core.map import ContextMap
 from scint.core.state import MapState
-from scint.dsl import Assign, Call, Const, DictValue, ListValue, Program, Ref, format_program, parse
+from scint.dsl import Assign, Call, Const, DictValue, Limits, ListValue, Program, Ref, format_program, parse
 from scint.errors import (
     ActionError,
     BadArguments,
@@ -77,8 +78,10 @@ class Interpreter:
         scope: str | None = None,
         self_path: str | None = None,
         internal: bool = False,
+        limits: Limits | None = None,
     ) -> None:
         self.head = head
+        self.budget = Budget(limits)  # bounds the values the program builds and reads back
         self.internal = internal  # the runtime itself is writing: internal actions are reachable
         self.state: MapState = head.state
         self.builtins = builtins
@@ -128,14 +131,18 @@ class Interpreter:
         names = call.path
         if self.self_path is not None and names[0] == "self":
             names = (*self.self_path.split("."), *names[1:])
-        args = [self._value(v, env) for v in call.args]
-        kwargs = {k.name: self._value(k.value, env) for k in call.kwargs}
+        # The arguments share the referenced values (`[$a, $a]` is two references, not two copies) until they are
+        # copied here as one value, within the bounds: an oversized value is refused after at most the bound's work.
+        args, kwargs = self.budget.copy(
+            [[self._value(v, env) for v in call.args], {k.name: self._value(k.value, env) for k in call.kwargs}],
+            f"the arguments of {'.'.join(call.path)}()",
+        )
         if len(names) == 1:
             spec = self.builtins.functions.get(names[0])
             if spec is None:
                 raise self._unknown_function(names[0])
-            bound = spec.bind(args, kwargs, where="")
-            return spec.func(self, **bound)
+            bound = spec.bind(args, kwargs, where="", plain=True)
+            return self._plain(spec.func(self, **bound), f"{names[0]}()")
         if names[0] == "history" and len(names) == 2 and "history" not in self.state.contexts:
             spec = self.builtins.history.get(names[1])
             if spec is None:
@@ -143,13 +150,13 @@ class Interpreter:
                 raise UnknownAction(
                     f"history has no action `{names[1]}`{did_you_mean(names[1], options)}; it has: {', '.join(options)}"
                 )
-            bound = spec.bind(args, kwargs, where="history")
-            return spec.func(self, **bound)
+            bound = spec.bind(args, kwargs, where="history", plain=True)
+            return self._plain(spec.func(self, **bound), f"history.{names[1]}()")
         ctx, action = self._resolve(names)
         spec = type(ctx).__scint_specs__.get(action) if self.internal else None
         if spec is None:
             spec = type(ctx).spec(action, where=ctx.path)
-        bound = spec.bind(args, kwargs, where=ctx.path)
+        bound = spec.bind(args, kwargs, where=ctx.path, plain=True)
         if spec.kind == "query":
             return self._query(ctx, spec, bound)
         self.check_scope(ctx.path, spec.name)
@@ -164,7 +171,7 @@ class Interpreter:
         # are written not to; for other types, compare the context's state before and after.
         trusted = type(ctx).__module__ == _BUILTIN_MODULE
         before = None if trusted else copy_value(ctx.__dict__)
-        value = _plain(call_spec(ctx, spec, bound), f"{ctx.path}.{spec.name}()")
+        value = self._plain(call_spec(ctx, spec, bound), f"{ctx.path}.{spec.name}()", trusted)
         if before is not None and ctx.__dict__ != before:
             ctx.__dict__.clear()
             ctx.__dict__.update(before)
@@ -227,8 +234,11 @@ class Interpreter:
                 meta["request"] = self.request
             if self.params:
                 meta["params"] = self.params
-        result = _plain(self.head.record(path, action, args, meta), f"{path}.{action}()")
-        if path and type(target).__module__ != _BUILTIN_MODULE and not is_json(target.__dict__):
+        trusted = type(target).__module__ == _BUILTIN_MODULE
+        result = self._plain(
+            self.head.record(path, action, args, meta), f"{path}.{action}()" if path else f"{action}()", trusted
+        )
+        if path and not trusted and not is_json(target.__dict__):
             # A type's own action left state that cannot be stored, snapshotted or rendered (a set, a tuple, NaN,
             # an int key): refuse it now, while the program can still be rolled back.
             raise ActionError(
@@ -293,15 +303,16 @@ class Interpreter:
         if t is DictValue:
             return {k: self._value(v, env) for k, v in node.items}
         if t is Ref:
-            return copy_value(_deref(node, env))
+            return _deref(node, env)  # shared, not copied: `_call` copies the arguments once, within bounds
         raise TypeError(f"not a value node: {node!r}")
 
-
-def _plain(value: Any, what: str) -> Any:
-    """A copy of a result (a body may return its live state, which later statements change), if it is JSON."""
-    if not is_json(value):
-        raise ActionError(f"{what} returned {type(value).__name__}, which Scint cannot store or show")
-    return copy_value(value)
+    def _plain(self, value: Any, what: str, trusted: bool = False) -> Any:
+        """A copy of a result (a body may return its live state, which later statements change), within the
+        bounds, if it is JSON (`trusted`: it is, coming from a built-in type)."""
+        out = self.budget.copy(value, f"the result of {what}")
+        if not trusted and not is_json(out):
+            raise ActionError(f"{what} returned {type(value).__name__}, which Scint cannot store or show")
+        return out
 
 
 def _call_of(stmt: Any) -> Call:

@@ -22,6 +22,7 @@ __all__ = ["BUILTIN_NAMES", "MapState"]
 BUILTIN_NAMES = frozenset({"create_context", "drop_context", "contexts", "help", "history", "self"})
 _MAX_CONTEXTS = 100_000
 _MAX_PATH_DEPTH = 16
+_BUILTIN_MODULE = "scint.contexts.builtin"
 
 
 class _Txn:
@@ -177,7 +178,9 @@ class MapState:
             )
         self._touch(ctx)
         # A copy: the body may keep the arguments in its state and change them later, and the event (not yet
-        # encoded until the program commits) must keep what was recorded.
+        # encoded until the program commits) must keep what was recorded. The built-in types never change a
+        # stored value in place, so they may keep the arguments themselves.
+        fresh = fresh or type(ctx).__module__ == _BUILTIN_MODULE
         return call_spec(ctx, spec, args if fresh else copy_value(args))
 
     def create(self, name: str, type_name: str, parent: str | None, config: dict[str, Any]) -> str:

@@ -72,6 +72,7 @@ def run(
             scope=scope,
             self_path=self_path,
             internal=internal,
+            limits=s.limits,
         )
         it.txn = txn  # type: ignore[attr-defined]  # for the history built-ins
         try:
