@@ -19,7 +19,7 @@ import attrs
 from scint.contexts.base import Context, Spec, call_spec, did_you_mean
 from scint.contexts.builtin import Composer
 from scint.contexts.registry import get_type
-from scint.contexts.types import copy_value, is_json
+from scint.contexts.types import is_json
 from scint.core.bindings import statement_refs
 from scint.core.budget import Budget
 from scint.core.map import ContextMap
@@ -168,18 +168,10 @@ class Interpreter:
 
     def _query(self, ctx: Context, spec: Spec, bound: dict[str, Any]) -> Any:
         # A query must not change state (nothing would be recorded, so replay would differ). The built-in types
-        # are written not to; for other types, compare the context's state before and after.
-        trusted = type(ctx).__module__ == _BUILTIN_MODULE
-        before = None if trusted else copy_value(ctx.__dict__)
-        value = self._plain(call_spec(ctx, spec, bound), f"{ctx.path}.{spec.name}()", trusted)
-        if before is not None and ctx.__dict__ != before:
-            ctx.__dict__.clear()
-            ctx.__dict__.update(before)
-            raise ActionError(
-                f"{ctx.path}.{spec.name}() is a query but changed the context's state; declare it with "
-                "@scint.action so that the change is recorded"
-            )
-        return value
+        # are written not to; another type's query runs watched: whatever it changes is put back and refused.
+        if type(ctx).__module__ == _BUILTIN_MODULE:
+            return self._plain(call_spec(ctx, spec, bound), f"{ctx.path}.{spec.name}()", True)
+        return self._plain(self.state.query(ctx, spec, bound), f"{ctx.path}.{spec.name}()")
 
     def _resolve(self, names: tuple[str, ...]) -> tuple[Context, str]:
         contexts = self.state.contexts
@@ -238,13 +230,15 @@ class Interpreter:
         result = self._plain(
             self.head.record(path, action, args, meta), f"{path}.{action}()" if path else f"{action}()", trusted
         )
-        if path and not trusted and not is_json(target.__dict__):
-            # A type's own action left state that cannot be stored, snapshotted or rendered (a set, a tuple, NaN,
-            # an int key): refuse it now, while the program can still be rolled back.
-            raise ActionError(
-                f"{path}.{action}() left {path}'s state holding a value Scint cannot store (only null, bools, "
-                "numbers, strings, lists and dicts with string keys); fix the type's action"
-            )
+        for ctx in self.state.reached if path and not trusted else ():
+            if not is_json(ctx.__dict__):
+                # A type's own action left state (its own or a context it reached) that cannot be stored,
+                # snapshotted or rendered (a set, a tuple, NaN, an int key): refuse it now, while the program can
+                # still be rolled back.
+                raise ActionError(
+                    f"{path}.{action}() left {ctx.path}'s state holding a value Scint cannot store (only null, "
+                    "bools, numbers, strings, lists and dicts with string keys); fix the type's action"
+                )
         self.events.append(EventRecord(self.head.scint_version, path, action, args))
         return result
 
