@@ -130,10 +130,11 @@ class Composer(Context):
         self._scint_journal = None
 
     @action
-    def define(self, name: str, body: str, params: list[str] = []) -> str:  # noqa: B006 - defaults are copied
+    def define(self, name: str, body: str, params: list[str] = [], scope: str | None = None) -> str:  # noqa: B006
         """Store the program `body` as workflow `name`; inside it `$param` reads each parameter.
 
-        The body is checked when it is defined."""
+        The body is checked when it is defined. With `scope` (a context path) the workflow may change only
+        contexts under it, whoever runs it; a workflow defined by a scoped actor always keeps that actor's scope."""
         if not NAME_RE.fullmatch(name):
             raise BadArguments(f"a workflow name must be a plain name like restock, not {name!r}")
         for p in params:
@@ -145,6 +146,10 @@ class Composer(Context):
         if journal is not None and name not in journal:
             journal[name] = self.workflows.get(name, MISSING)
         self.workflows[name] = {"params": list(params), "body": body}
+        if scope is not None:
+            if not all(NAME_RE.fullmatch(part) for part in scope.split(".")):
+                raise BadArguments(f"a workflow's scope is a context path such as research.lit, not {scope!r}")
+            self.workflows[name]["scope"] = scope
         return name
 
     @macro
@@ -178,11 +183,14 @@ class Composer(Context):
 
     @query
     def show(self, name: str) -> dict[str, Any]:
-        """A workflow's parameters and body."""
+        """A workflow's parameters and body (and its scope, if it has one)."""
         wf = self.workflows.get(name)
         if wf is None:
             raise ActionError(f'{self.path} has no workflow "{_clip(name)}"{did_you_mean(name, self.workflows)}')
-        return {"name": name, "params": wf["params"], "body": wf["body"]}
+        shown = {"name": name, "params": wf["params"], "body": wf["body"]}
+        if "scope" in wf:
+            shown["scope"] = wf["scope"]
+        return shown
 
 
 @register

@@ -48,7 +48,7 @@ def drop_context(it: Interpreter, path: str) -> list[str]:
     """Remove the context at `path` and everything below it; returns the removed paths."""
     it.state.require(path)
     it.check_scope(path, "drop_context")
-    if it.scope is not None and path == it.scope:
+    if path in it.scopes:
         raise PermissionDenied(f"{it.actor} may not drop `{path}`, the context it works in")
     return it.record("", "drop_context", {"path": path})
 

@@ -91,6 +91,9 @@ class Interpreter:
         self.params = params or {}  # values bound from outside (checked): `$name` falls back to them
         self.bindings: dict[str, Any] = {}  # what the program's own statements assigned
         self.scope = scope
+        # The restrictions in force: the actor's scope, and while a workflow runs, its definer's (SPEC 10: a
+        # workflow runs with the narrower capabilities of whoever defined it and whoever runs it).
+        self.scopes: list[str] = [scope] if scope is not None else []
         self.self_path = self_path
         self.events: list[EventRecord] = []
         self.steps = 0
@@ -206,11 +209,12 @@ class Interpreter:
         )
 
     def check_scope(self, path: str, what: str) -> None:
-        scope = self.scope
-        if scope is not None and not (path == scope or path.startswith(scope + ".")):
-            raise PermissionDenied(
-                f"{self.actor} may only change contexts under `{scope}`; `{path or 'the root'}` is outside it ({what})"
-            )
+        for i, scope in enumerate(self.scopes):
+            if not _inside(path, scope):
+                who = self.actor if i == 0 and scope == self.scope else "this workflow (its definer's scope)"
+                raise PermissionDenied(
+                    f"{who} may only change contexts under `{scope}`; `{path or 'the root'}` is outside it ({what})"
+                )
 
     def record(self, path: str, action: str, args: dict[str, Any]) -> Any:
         """Record an action as an event (applying it) and return its result."""
@@ -250,6 +254,9 @@ class Interpreter:
             raise LimitExceeded(f"workflows call workflows more than {MAX_COMPOSER_DEPTH} deep")
         program = _parse_body(workflow["body"])
         env = {p: bound[p] for p in workflow["params"]}
+        restriction = workflow.get("scope")  # absent in workflows defined before scopes were recorded
+        if restriction is not None:
+            self.scopes.append(restriction)
         try:
             values = self._statements(program, env, depth + 1, via=index)
         except ScintError as exc:
@@ -258,9 +265,22 @@ class Interpreter:
                 exc.args = (exc.message,)
                 exc._scint_workflow = True  # type: ignore[attr-defined]
             raise
+        finally:
+            if restriction is not None:
+                self.scopes.pop()
         return values[-1] if values else None
 
     def _check_workflow(self, bound: dict[str, Any]) -> None:
+        # The workflow keeps the narrowest restriction in force where it is defined (the definer's scope, and
+        # the scope it asks for), and runs under it whoever runs it.
+        for scope in self.scopes:
+            asked = bound.get("scope")
+            if asked is None or _inside(scope, asked):
+                bound["scope"] = scope
+            elif not _inside(asked, scope):
+                raise PermissionDenied(
+                    f"workflow `{bound['name']}` asks for scope `{asked}`, outside `{scope}` where it is defined"
+                )
         try:
             program = _parse_body(bound["body"])
         except ScintSyntaxError as exc:
@@ -307,6 +327,11 @@ class Interpreter:
         if not trusted and not is_json(out):
             raise ActionError(f"{what} returned {type(value).__name__}, which Scint cannot store or show")
         return out
+
+
+def _inside(path: str, scope: str) -> bool:
+    """Whether `path` is `scope` or below it."""
+    return path == scope or path.startswith(scope + ".")
 
 
 def _call_of(stmt: Any) -> Call:
