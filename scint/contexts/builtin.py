@@ -142,6 +142,13 @@ class Composer(Context):
                 raise BadArguments(f"a workflow parameter must be a plain name, not {p!r}")
         if len(set(params)) != len(params):
             raise BadArguments("workflow parameters must be distinct")
+        own = [p.name for p in type(self).__scint_specs__["run"].params if not p.variadic]
+        clash = [p for p in params if p in own]
+        if clash:  # run(name=..., **args) could never pass it
+            raise BadArguments(
+                f"a workflow parameter cannot be called `{clash[0]}`: run() takes {', '.join(own)} itself; "
+                "choose another name"
+            )
         journal = self._scint_journal
         if journal is not None and name not in journal:
             journal[name] = self.workflows.get(name, MISSING)
@@ -275,9 +282,12 @@ class Process(Context):
     @action
     def add_task(self, title: str, detail: str | None = None) -> str:
         """Add a Task (named t1, t2, ...) and return its path."""
-        name = f"t{self.next_task}"
-        self.next_task += 1
-        return self.create_child(name, "Task", title=title, detail=detail)
+        taken = set(self.children())  # a child made otherwise may hold the next name: skip it
+        n = self.next_task
+        while f"t{n}" in taken:
+            n += 1
+        self.next_task = n + 1
+        return self.create_child(f"t{n}", "Task", title=title, detail=detail)
 
     @query
     def tasks(self, status: str | None = None) -> list[dict[str, Any]]:

@@ -47,3 +47,12 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
+
+
+def check_limits(limits: object) -> Limits:
+    """`limits`, or the defaults for None; anything else is BadArguments."""
+    if limits is None:
+        return DEFAULT_LIMITS
+    if not isinstance(limits, Limits):
+        raise BadArguments(f"limits must be a scint.Limits or None, not {type(limits).__name__} {limits!r:.60}")
+    return limits
