@@ -128,10 +128,12 @@ class Spec:
     def variadic(self) -> Param | None:
         return next((p for p in self.params if p.variadic), None)
 
-    def bind(self, args: list[Any], kwargs: dict[str, Any], where: str) -> dict[str, Any]:
+    def bind(self, args: list[Any], kwargs: dict[str, Any], where: str, plain: bool = False) -> dict[str, Any]:
         """Match positional and keyword arguments to parameters, fill defaults and check types.
 
-        Returns the keyword arguments to call the implementation with; raises BadArguments."""
+        `plain`: the caller vouches that every argument is JSON-like (the interpreter's are), so a parameter
+        that takes any value needs no walk over it. Returns the keyword arguments to call the implementation
+        with; raises BadArguments."""
         plan = _PLANS.get(id(self))
         if plan is None or plan[0] is not self:
             plan = _plan(self)
@@ -161,7 +163,7 @@ class Spec:
                         f"{where}.{self.name}() is missing the argument `{p.name}`; signature: {self.signature()}"
                     )
                 out[p.name] = T.copy_value(p.default)
-            elif not T.check(out[p.name], p.annotation):
+            elif not (plain and p.annotation is Any) and not T.check(out[p.name], p.annotation):
                 raise BadArguments(
                     f"{where}.{self.name}(): `{p.name}` must be {T.describe(p.annotation)}, "
                     f"not {_type_name(out[p.name])} {_short(out[p.name])}"

@@ -130,10 +130,21 @@ class Composer(Context):
         self._scint_journal = None
 
     @action
-    def define(self, name: str, body: str, params: list[str] = []) -> str:  # noqa: B006 - defaults are copied
+    def define(
+        self,
+        name: str,
+        body: str,
+        params: list[str] = [],  # noqa: B006 - defaults are copied
+        scope: str | None = None,
+        by: str | None = None,
+        can: list[str] | None = None,
+    ) -> str:
         """Store the program `body` as workflow `name`; inside it `$param` reads each parameter.
 
-        The body is checked when it is defined."""
+        The body is checked when it is defined. With `scope` (a context path) the workflow may change only
+        contexts under it, whoever runs it; a workflow defined by a scoped actor always keeps that actor's scope.
+        Scint sets `by` and `can` itself: the actor that defined it and the capabilities it was restricted to;
+        the workflow runs with those as well as its runner's (SPEC section 10)."""
         if not NAME_RE.fullmatch(name):
             raise BadArguments(f"a workflow name must be a plain name like restock, not {name!r}")
         for p in params:
@@ -141,10 +152,25 @@ class Composer(Context):
                 raise BadArguments(f"a workflow parameter must be a plain name, not {p!r}")
         if len(set(params)) != len(params):
             raise BadArguments("workflow parameters must be distinct")
+        own = [p.name for p in type(self).__scint_specs__["run"].params if not p.variadic]
+        clash = [p for p in params if p in own]
+        if clash:  # run(name=..., **args) could never pass it
+            raise BadArguments(
+                f"a workflow parameter cannot be called `{clash[0]}`: run() takes {', '.join(own)} itself; "
+                "choose another name"
+            )
         journal = self._scint_journal
         if journal is not None and name not in journal:
             journal[name] = self.workflows.get(name, MISSING)
         self.workflows[name] = {"params": list(params), "body": body}
+        if scope is not None:
+            if not all(NAME_RE.fullmatch(part) for part in scope.split(".")):
+                raise BadArguments(f"a workflow's scope is a context path such as research.lit, not {scope!r}")
+            self.workflows[name]["scope"] = scope
+        if by is not None:
+            self.workflows[name]["by"] = by
+        if can is not None:
+            self.workflows[name]["can"] = list(can)
         return name
 
     @macro
@@ -178,11 +204,14 @@ class Composer(Context):
 
     @query
     def show(self, name: str) -> dict[str, Any]:
-        """A workflow's parameters and body."""
+        """A workflow's parameters and body (and its scope, if it has one)."""
         wf = self.workflows.get(name)
         if wf is None:
             raise ActionError(f'{self.path} has no workflow "{_clip(name)}"{did_you_mean(name, self.workflows)}')
-        return {"name": name, "params": wf["params"], "body": wf["body"]}
+        shown = {"name": name, "params": wf["params"], "body": wf["body"]}
+        if "scope" in wf:
+            shown["scope"] = wf["scope"]
+        return shown
 
 
 @register
@@ -267,9 +296,12 @@ class Process(Context):
     @action
     def add_task(self, title: str, detail: str | None = None) -> str:
         """Add a Task (named t1, t2, ...) and return its path."""
-        name = f"t{self.next_task}"
-        self.next_task += 1
-        return self.create_child(name, "Task", title=title, detail=detail)
+        taken = set(self.children())  # a child made otherwise may hold the next name: skip it
+        n = self.next_task
+        while f"t{n}" in taken:
+            n += 1
+        self.next_task = n + 1
+        return self.create_child(f"t{n}", "Task", title=title, detail=detail)
 
     @query
     def tasks(self, status: str | None = None) -> list[dict[str, Any]]:

@@ -24,7 +24,7 @@ def register(cls: C) -> C:
 
     Usable as a decorator. Registering the same name again replaces the earlier class (handy in notebooks)."""
     if not (isinstance(cls, type) and issubclass(cls, Context)) or cls is Context:
-        raise TypeError(f"register() takes a subclass of scint.Context, not {cls!r}")
+        raise BadArguments(f"register() takes a subclass of scint.Context, not {cls!r:.80}")
     with _LOCK:
         _TYPES[cls.__scint_type__] = cls
     return cls

@@ -49,9 +49,9 @@ def drop_context(it: Interpreter, path: str) -> list[str]:
     """Remove the context at `path` and everything below it; returns the removed paths."""
     it.state.require(path)
     it.check_scope(path, "drop_context")
-    works_in = it.self_path or it.scope
-    if works_in is not None and (works_in == path or works_in.startswith(path + ".")):
-        raise PermissionDenied(f"{it.actor} may not drop `{path}`: it works in `{works_in}`")
+    for works_in in (it.self_path, *it.scopes):
+        if works_in is not None and (works_in == path or works_in.startswith(path + ".")):
+            raise PermissionDenied(f"{it.actor} may not drop `{path}`: it works in `{works_in}`")
     return it.record("", "drop_context", {"path": path})
 
 

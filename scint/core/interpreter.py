@@ -19,12 +19,13 @@ import attrs
 from scint.contexts.base import Context, Spec, call_spec, did_you_mean
 from scint.contexts.builtin import Composer, Process
 from scint.contexts.registry import get_type
-from scint.contexts.types import copy_value, is_json
+from scint.contexts.types import is_json
 from scint.core.bindings import statement_refs
-from scint.core.capabilities import Capabilities, check_call, check_grant
+from scint.core.budget import Budget
+from scint.core.capabilities import Capabilities, actor_capabilities, check_call, check_grant
 from scint.core.map import ContextMap
 from scint.core.state import MapState
-from scint.dsl import Assign, Call, Const, DictValue, ListValue, Program, Ref, format_program, parse
+from scint.dsl import Assign, Call, Const, DictValue, Limits, ListValue, Program, Ref, format_program, parse
 from scint.errors import (
     ActionError,
     BadArguments,
@@ -79,9 +80,12 @@ class Interpreter:
         self_path: str | None = None,
         caps: Capabilities | None = None,
         writes: Capabilities | None = None,
+        restrict: list[str] | None = None,
         internal: bool = False,
+        limits: Limits | None = None,
     ) -> None:
         self.head = head
+        self.budget = Budget(limits)  # bounds the values the program builds and reads back
         self.internal = internal  # the runtime itself is writing: internal actions are reachable
         self.state: MapState = head.state
         self.builtins = builtins
@@ -91,13 +95,13 @@ class Interpreter:
         self.params = params or {}  # values bound from outside (checked): `$name` falls back to them
         self.bindings: dict[str, Any] = {}  # what the program's own statements assigned
         self.scope = scope
+        # The restrictions in force: the actor's scope, and while a workflow runs, its definer's (SPEC 10: a
+        # workflow runs with the narrower capabilities of whoever defined it and whoever runs it).
+        self.scopes: list[str] = [scope] if scope is not None else []
         # Capabilities (scint/core/capabilities.py; None: unrestricted). `caps` is checked before every call,
-        # query or action; `writes` before every call that changes state (`scope` and read-only sessions are
-        # such a set: what the actor may change, while it may read whatever `caps` allows).
-        if scope is not None:
-            mine = Capabilities((f"{scope}.**",))
-            writes = mine if writes is None else writes.narrow(mine)
+        # query or action; `writes` before every call that changes state (a read-only session: none).
         self.caps = None if internal else caps
+        self.restrict = restrict  # the `can=` the program was run with (kept with the workflows it defines)
         self.writes = None if internal else writes
         self.self_path = self_path
         self.events: list[EventRecord] = []
@@ -139,16 +143,20 @@ class Interpreter:
         names = call.path
         if self.self_path is not None and names[0] == "self":
             names = (*self.self_path.split("."), *names[1:])
-        args = [self._value(v, env) for v in call.args]
-        kwargs = {k.name: self._value(k.value, env) for k in call.kwargs}
+        # The arguments share the referenced values (`[$a, $a]` is two references, not two copies) until they are
+        # copied here as one value, within the bounds: an oversized value is refused after at most the bound's work.
+        args, kwargs = self.budget.copy(
+            [[self._value(v, env) for v in call.args], {k.name: self._value(k.value, env) for k in call.kwargs}],
+            f"the arguments of {'.'.join(call.path)}()",
+        )
         if len(names) == 1:
             spec = self.builtins.functions.get(names[0])
             if spec is None:
                 raise self._unknown_function(names[0])
             if spec.kind == "query":  # create_context and drop_context check the path they change (check_scope)
                 check_call(self.caps, self.actor, "", spec.name)
-            bound = spec.bind(args, kwargs, where="")
-            return spec.func(self, **bound)
+            bound = spec.bind(args, kwargs, where="", plain=True)
+            return self._plain(spec.func(self, **bound), f"{names[0]}()")
         if names[0] == "history" and len(names) == 2 and "history" not in self.state.contexts:
             spec = self.builtins.history.get(names[1])
             if spec is None:
@@ -157,14 +165,14 @@ class Interpreter:
                     f"history has no action `{names[1]}`{did_you_mean(names[1], options)}; it has: {', '.join(options)}"
                 )
             check_call(self.caps, self.actor, "history", spec.name)
-            bound = spec.bind(args, kwargs, where="history")
-            return spec.func(self, **bound)
+            bound = spec.bind(args, kwargs, where="history", plain=True)
+            return self._plain(spec.func(self, **bound), f"history.{names[1]}()")
         ctx, action = self._resolve(names)
         spec = type(ctx).__scint_specs__.get(action) if self.internal else None
         if spec is None:
             spec = type(ctx).spec(action, where=ctx.path)
         check_call(self.caps, self.actor, ctx.path, spec.name)
-        bound = spec.bind(args, kwargs, where=ctx.path)
+        bound = spec.bind(args, kwargs, where=ctx.path, plain=True)
         if spec.kind == "query":
             return self._query(ctx, spec, bound)
         self.check_scope(ctx.path, spec.name)
@@ -178,18 +186,10 @@ class Interpreter:
 
     def _query(self, ctx: Context, spec: Spec, bound: dict[str, Any]) -> Any:
         # A query must not change state (nothing would be recorded, so replay would differ). The built-in types
-        # are written not to; for other types, compare the context's state before and after.
-        trusted = type(ctx).__module__ == _BUILTIN_MODULE
-        before = None if trusted else copy_value(ctx.__dict__)
-        value = _plain(call_spec(ctx, spec, bound), f"{ctx.path}.{spec.name}()")
-        if before is not None and ctx.__dict__ != before:
-            ctx.__dict__.clear()
-            ctx.__dict__.update(before)
-            raise ActionError(
-                f"{ctx.path}.{spec.name}() is a query but changed the context's state; declare it with "
-                "@scint.action so that the change is recorded"
-            )
-        return value
+        # are written not to; another type's query runs watched: whatever it changes is put back and refused.
+        if type(ctx).__module__ == _BUILTIN_MODULE:
+            return self._plain(call_spec(ctx, spec, bound), f"{ctx.path}.{spec.name}()", True)
+        return self._plain(self.state.query(ctx, spec, bound), f"{ctx.path}.{spec.name}()")
 
     def _resolve(self, names: tuple[str, ...]) -> tuple[Context, str]:
         contexts = self.state.contexts
@@ -233,19 +233,18 @@ class Interpreter:
             # `research.**` (or `self.**`) covers `research.x.create_context`
             check_call(caps, self.actor, path, action)
         writes = self.writes
-        if writes is None:
-            return
-        if writes.allows(path or where, action):  # `history.branch` is checked as history.branch
-            return
-        scope = self.scope
-        if scope is not None and not (path == scope or path.startswith(scope + ".")):
+        if writes is not None and not writes.allows(path or where, action):  # `history.branch` as history.branch
             raise PermissionDenied(
-                f"{self.actor} may only change contexts under `{scope}`; `{path or 'the root'}` is outside it ({what})"
+                f"{self.actor} may not change `{path or 'the root'}` ({what}): it may change only "
+                f"{writes.describe() or 'nothing (read-only)'}"
             )
-        raise PermissionDenied(
-            f"{self.actor} may not change `{path or 'the root'}` ({what}): it may change only "
-            f"{writes.describe() or 'nothing (read-only)'}"
-        )
+        for i, scope in enumerate(self.scopes):
+            if not _inside(path, scope):
+                who = self.actor if i == 0 and scope == self.scope else "this workflow (its definer's scope)"
+                raise PermissionDenied(
+                    f"{who} may only change contexts under `{scope}`; `{path or 'the root'}` is outside it ({what})"
+                )
+
 
     def check_grant(self, path: str, settings: Any, *, configure: bool = False) -> None:
         """Before the process at `path` gets settings (created with them, or configured): its `can` and `approve`
@@ -281,14 +280,19 @@ class Interpreter:
                 meta["request"] = self.request
             if self.params:
                 meta["params"] = self.params
-        result = _plain(self.head.record(path, action, args, meta), f"{path}.{action}()")
-        if path and type(target).__module__ != _BUILTIN_MODULE and not is_json(target.__dict__):
-            # A type's own action left state that cannot be stored, snapshotted or rendered (a set, a tuple, NaN,
-            # an int key): refuse it now, while the program can still be rolled back.
-            raise ActionError(
-                f"{path}.{action}() left {path}'s state holding a value Scint cannot store (only null, bools, "
-                "numbers, strings, lists and dicts with string keys); fix the type's action"
-            )
+        trusted = type(target).__module__ == _BUILTIN_MODULE
+        result = self._plain(
+            self.head.record(path, action, args, meta), f"{path}.{action}()" if path else f"{action}()", trusted
+        )
+        for ctx in self.state.reached if path and not trusted else ():
+            if not is_json(ctx.__dict__):
+                # A type's own action left state (its own or a context it reached) that cannot be stored,
+                # snapshotted or rendered (a set, a tuple, NaN, an int key): refuse it now, while the program can
+                # still be rolled back.
+                raise ActionError(
+                    f"{path}.{action}() left {ctx.path}'s state holding a value Scint cannot store (only null, "
+                    "bools, numbers, strings, lists and dicts with string keys); fix the type's action"
+                )
         self.events.append(EventRecord(self.head.scint_version, path, action, args))
         return result
 
@@ -300,6 +304,15 @@ class Interpreter:
             raise LimitExceeded(f"workflows call workflows more than {MAX_COMPOSER_DEPTH} deep")
         program = _parse_body(workflow["body"])
         env = {p: bound[p] for p in workflow["params"]}
+        restriction = workflow.get("scope")  # absent in workflows defined before scopes were recorded
+        if restriction is not None:
+            self.scopes.append(restriction)
+        runner_caps = self.caps
+        definer = workflow.get("by")
+        if definer is not None and not self.internal:  # its definer's capabilities hold too, whoever runs it
+            definer_caps = actor_capabilities(definer, self.state.contexts, workflow.get("can"))
+            if definer_caps is not None:
+                self.caps = definer_caps if runner_caps is None else runner_caps.narrow(definer_caps)
         try:
             values = self._statements(program, env, depth + 1, via=index)
         except ScintError as exc:
@@ -308,9 +321,26 @@ class Interpreter:
                 exc.args = (exc.message,)
                 exc._scint_workflow = True  # type: ignore[attr-defined]
             raise
+        finally:
+            self.caps = runner_caps
+            if restriction is not None:
+                self.scopes.pop()
         return values[-1] if values else None
 
     def _check_workflow(self, bound: dict[str, Any]) -> None:
+        # The workflow keeps the narrowest restriction in force where it is defined (the definer's scope, and
+        # the scope it asks for; the definer and the capabilities it was held to), and runs under it whoever
+        # runs it.
+        bound["by"] = self.actor if self.caps is not None else None
+        bound["can"] = list(self.restrict) if self.caps is not None and self.restrict is not None else None
+        for scope in self.scopes:
+            asked = bound.get("scope")
+            if asked is None or _inside(scope, asked):
+                bound["scope"] = scope
+            elif not _inside(asked, scope):
+                raise PermissionDenied(
+                    f"workflow `{bound['name']}` asks for scope `{asked}`, outside `{scope}` where it is defined"
+                )
         try:
             program = _parse_body(bound["body"])
         except ScintSyntaxError as exc:
@@ -347,15 +377,21 @@ class Interpreter:
         if t is DictValue:
             return {k: self._value(v, env) for k, v in node.items}
         if t is Ref:
-            return copy_value(_deref(node, env))
+            return _deref(node, env)  # shared, not copied: `_call` copies the arguments once, within bounds
         raise TypeError(f"not a value node: {node!r}")
 
+    def _plain(self, value: Any, what: str, trusted: bool = False) -> Any:
+        """A copy of a result (a body may return its live state, which later statements change), within the
+        bounds, if it is JSON (`trusted`: it is, coming from a built-in type)."""
+        out = self.budget.copy(value, f"the result of {what}")
+        if not trusted and not is_json(out):
+            raise ActionError(f"{what} returned {type(value).__name__}, which Scint cannot store or show")
+        return out
 
-def _plain(value: Any, what: str) -> Any:
-    """A copy of a result (a body may return its live state, which later statements change), if it is JSON."""
-    if not is_json(value):
-        raise ActionError(f"{what} returned {type(value).__name__}, which Scint cannot store or show")
-    return copy_value(value)
+
+def _inside(path: str, scope: str) -> bool:
+    """Whether `path` is `scope` or below it."""
+    return path == scope or path.startswith(scope + ".")
 
 
 def _call_of(stmt: Any) -> Call:

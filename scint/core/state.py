@@ -22,25 +22,60 @@ __all__ = ["BUILTIN_NAMES", "MapState"]
 BUILTIN_NAMES = frozenset({"create_context", "drop_context", "contexts", "help", "history", "self"})
 _MAX_CONTEXTS = 100_000
 _MAX_PATH_DEPTH = 16
+_BUILTIN_MODULE = "scint.contexts.builtin"
 
 
 class _Txn:
-    __slots__ = ("structure", "touched")
+    __slots__ = ("copied", "order", "structure", "touched")
 
     def __init__(self) -> None:
-        self.touched: dict[int, tuple[Context, Any]] = {}
+        self.touched: dict[int, Context] = {}  # checkpointed by their type (a journal, for the built-in types)
+        self.copied: set[int] = set()  # checkpointed by a full copy of their state
+        # Every checkpoint in the order taken, undone newest first: (context, full copy?, token). A context may
+        # have two: its type's journal (its own built-in actions ran) and a full copy (other code reached it);
+        # a journal stops at the full copy, which covers everything after it.
+        self.order: list[tuple[Context, bool, Any]] = []
         self.structure: tuple[dict[str, Context], dict[str, list[str]]] | None = None
+
+
+class _Watch:
+    """The contexts a query's code reached, each with a copy of its state as it was: after the query, any that
+    changed is put back and the query refused (nothing it did is recorded, so nothing it did may stay)."""
+
+    __slots__ = ("copies",)
+
+    def __init__(self) -> None:
+        self.copies: dict[int, tuple[Context, dict[str, Any]]] = {}
+
+    def __call__(self, ctx: Context) -> None:
+        if id(ctx) not in self.copies:
+            self.copies[id(ctx)] = (ctx, copy_value(ctx.__dict__))
+
+    def undo(self) -> list[Context]:
+        """Put back every context that changed; returns them."""
+        changed = []
+        for ctx, before in self.copies.values():
+            if ctx.__dict__ != before:
+                ctx.__dict__.clear()
+                ctx.__dict__.update(before)
+                changed.append(ctx)
+        return changed
 
 
 class MapState:
     """All contexts of a branch, by dotted path, in creation order."""
 
-    __slots__ = ("_children", "_txn", "contexts", "result", "time")
+    __slots__ = ("_children", "_reach", "_txn", "contexts", "reached", "result", "time")
 
     def __init__(self) -> None:
         self.contexts: dict[str, Context] = {}
         self._children: dict[str, list[str]] = {"": []}
         self._txn: _Txn | None = None
+        # While a type's own code (not Scint's built-in types) runs, every context it reaches through the map is
+        # passed to `_reach` first: checkpointed whole inside an action, watched inside a query. `reached` lists
+        # them for the last action applied.
+        self._reach: Any = None
+        self.reached: list[Context] = []
         self.time: datetime | str | None = None  # the event being applied: when it was recorded
         self.result: Any = None  # the result of the last applied action (not state)
 
@@ -76,7 +111,10 @@ class MapState:
     # -- reading ----------------------------------------------------------------------------------------------
 
     def get(self, path: str) -> Context | None:
-        return self.contexts.get(path)
+        ctx = self.contexts.get(path)
+        if ctx is not None and self._reach is not None:
+            self._reach(ctx)
+        return ctx
 
     def children(self, path: str) -> list[str]:
         return list(self._children.get(path, ()))
@@ -119,22 +157,53 @@ class MapState:
     def commit(self) -> None:
         txn, self._txn = self._txn, None
         if txn is not None:
-            for ctx, _ in txn.touched.values():
+            for ctx in txn.touched.values():
                 ctx.__scint_commit__()
 
     def rollback(self) -> None:
         txn, self._txn = self._txn, None
         if txn is None:
             return
-        for ctx, token in reversed(list(txn.touched.values())):
-            ctx.__scint_restore__(token)
+        for ctx, full, token in reversed(txn.order):
+            if full:
+                Context.__scint_restore__(ctx, token)
+            else:
+                ctx.__scint_restore__(token)
         if txn.structure is not None:
             self.contexts, self._children = txn.structure
 
     def _touch(self, ctx: Context) -> None:
         txn = self._txn
-        if txn is not None and id(ctx) not in txn.touched:
-            txn.touched[id(ctx)] = (ctx, ctx.__scint_checkpoint__())
+        if txn is not None and id(ctx) not in txn.touched and id(ctx) not in txn.copied:
+            txn.touched[id(ctx)] = ctx
+            txn.order.append((ctx, False, ctx.__scint_checkpoint__()))
+
+    def _copy_whole(self, ctx: Context) -> None:
+        """Checkpoint `ctx` by a full copy: code other than its type's journaled built-in actions may change it."""
+        txn = self._txn
+        self.reached.append(ctx)
+        if txn is not None and id(ctx) not in txn.copied:
+            txn.copied.add(id(ctx))
+            txn.order.append((ctx, True, copy_value(ctx.__dict__)))
+            ctx._scint_journal = None  # a journal it had stops here: the copy covers every later change
+
+    def query(self, ctx: Context, spec: Any, args: dict[str, Any]) -> Any:
+        """Run a query of a type that is not built in: whatever its code changes (in `ctx` or in any context it
+        reaches), even if it then raises, is put back, and a change is refused as an ActionError."""
+        watch = _Watch()
+        watch(ctx)
+        outer, self._reach = self._reach, watch
+        try:
+            value = call_spec(ctx, spec, args)
+        finally:
+            self._reach = outer
+            changed = watch.undo()
+        if changed:
+            raise ActionError(
+                f"{ctx.path}.{spec.name}() is a query but changed {', '.join(c.path for c in changed)}; declare it "
+                "with @scint.action so that the change is recorded"
+            )
+        return value
 
     def _restructure(self) -> None:
         txn = self._txn
@@ -175,10 +244,23 @@ class MapState:
             raise HistoryError(
                 f"the history applies `{action}` to `{path}` ({ctx.__scint_type__}), which has no such action"
             )
+        self.reached = []
+        if spec.func.__module__ != _BUILTIN_MODULE:  # a type's own code: it may change anything it reaches
+            return self._apply_foreign(ctx, spec, args if fresh else copy_value(args))
         self._touch(ctx)
         # A copy: the body may keep the arguments in its state and change them later, and the event (not yet
-        # encoded until the program commits) must keep what was recorded.
+        # encoded until the program commits) must keep what was recorded. The built-in types never change a
+        # stored value in place, so they may keep the arguments themselves.
+        fresh = fresh or type(ctx).__module__ == _BUILTIN_MODULE
         return call_spec(ctx, spec, args if fresh else copy_value(args))
+
+    def _apply_foreign(self, ctx: Context, spec: Any, args: dict[str, Any]) -> Any:
+        self._copy_whole(ctx)
+        outer, self._reach = self._reach, self._copy_whole
+        try:
+            return call_spec(ctx, spec, args)
+        finally:
+            self._reach = outer
 
     def create(self, name: str, type_name: str, parent: str | None, config: dict[str, Any]) -> str:
         """Create a context; returns its path."""
@@ -211,6 +293,8 @@ class MapState:
         return path
 
     def create_child(self, parent: str, name: str, type_name: str, config: dict[str, Any]) -> str:
+        if isinstance(self._reach, _Watch):
+            raise ActionError(f"{parent}: a query cannot create contexts; declare it with @scint.action")
         return self.create(name, type_name, parent, config)
 
     def _insert(self, path: str, ctx: Context) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 from scint.contexts.base import did_you_mean
 from scint.contexts.types import copy_value
+from scint.core.args import check_type
 from scint.core.state import MapState
 from scint.errors import BadArguments, UnknownContext
 
@@ -79,6 +80,7 @@ class ContextMapView:
 
     def render(self, format: str = "text", max_chars: int | None = None) -> str:
         """The view as "text" (within `max_chars` if given), "json" or "html"."""
+        check_type(max_chars, "max_chars", int, optional=True)
         if format == "json":
             return self.to_json()
         if format == "text":

@@ -25,7 +25,7 @@ from lark.parsers.lalr_analysis import Shift
 
 from scint.dsl.ast import Assign, Call, Const, DictValue, Keyword, ListValue, Program, Ref, Span, fast_constructor
 from scint.dsl.grammar import lark_parser
-from scint.dsl.limits import DEFAULT_LIMITS, Limits
+from scint.dsl.limits import Limits, check_limits
 from scint.dsl.syntax_errors import lex_error, parse_error
 from scint.errors import LimitExceeded, ScintError, ScintSyntaxError
 
@@ -254,7 +254,7 @@ def parse(text: str, *, limits: Limits | None = None) -> Program:
         raise ScintSyntaxError(
             f"a program is text, not {type(text).__name__}", line=1, column=1, context="", expected=()
         )
-    limits = limits or DEFAULT_LIMITS
+    limits = check_limits(limits)
     if len(text) > limits.max_program_chars:
         raise LimitExceeded(f"the program is {len(text):,} characters; the limit is {limits.max_program_chars:,}")
     if not text.isascii() and (bad := _SURROGATE.search(text)) is not None:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from scint.dsl import Assign, Program, format_program, parse
-from scint.errors import LLMError, ScintError
+from scint.errors import BadArguments, LLMError, ScintError
 from scint.llm.docs import cheat
 from scint.llm.grammar import specialise, targets
 from scint.llm.provider import TOOL_NAME, ToolCall
@@ -61,6 +61,8 @@ def tools(
     tool whose Lark grammar admits only calls to existing contexts' actions with their parameter names (build
     it again after a program creates contexts). `scope` and `self_path` specialise it for a process; `actor`
     (e.g. "process:research.lit") lists in both only what that actor's capabilities allow."""
+    if not (callable(getattr(session, "run", None)) and callable(getattr(session, "view", None))):
+        raise BadArguments(f"tools() takes a scint.Session, not {type(session).__name__} {session!r:.60}")
     api = default_api() if api is None else api
     if api not in ("chat", "responses"):
         raise LLMError(f'api must be "chat" or "responses", not {api!r}')

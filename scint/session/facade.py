@@ -19,6 +19,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import PersistenceError
 
 from scint.contexts import builtin as _builtin  # noqa: F401 - registers the built-in types
+from scint.core.args import check_callable, check_provider
 from scint.core.builtins import make_builtins
 from scint.core.capabilities import actor_capabilities
 from scint.core.history import INDEX_ID, BranchIndex, check_branch_name, load_map
@@ -26,6 +27,7 @@ from scint.core.map import ContextMap, fast_mapper, stored_events
 from scint.core.rerun import RerunGuard
 from scint.core.view import ContextMapView
 from scint.dsl import Limits, Program, quote
+from scint.dsl.limits import check_limits
 from scint.errors import HistoryError, ScintError, StoreError
 from scint.modules import Loaded, load_modules
 from scint.session import history, running, transfer
@@ -66,7 +68,7 @@ class Session:
                 self.url = url or "custom://"
             self.app = open_app(env, self.url)
         self._owns_app = _app is None
-        self.limits = limits or Limits()
+        self.limits = check_limits(limits)
         self._head: ContextMap | None = None
         self._index: BranchIndex | None = None
         self._snapshot_at: dict[Any, int] = {}
@@ -266,7 +268,7 @@ class Session:
         no model call. Equal to `view(at=to)`, and like it refuses a version inside a program. `progress` is
         called with the number of events applied so far."""
         self._check_open()
-        return history.replay(self, to, progress)
+        return history.replay(self, to, check_callable(progress, "progress"))
 
     def rerun(self, since: int, branch: str | None = None) -> RerunReport:
         """Re-execute the programs recorded after version `since` on a new branch forked at `since`, with the
@@ -286,7 +288,7 @@ class Session:
         """Write this branch's whole history (inherited prefix included) as JSON Lines with a checksummed
         trailer; returns the number of events. The file appears complete or not at all."""
         self._check_open()
-        return transfer.export(self, path, progress)
+        return transfer.export(self, path, check_callable(progress, "progress"))
 
     def view(self, path: str | None = None, at: int | None = None) -> ContextMapView:
         """A read-only view of the contexts under `path` as of version `at` (default: the head). `at` is 0 or
@@ -398,7 +400,7 @@ class Session:
 
     @llm.setter
     def llm(self, provider: Any) -> None:
-        self._llm = provider
+        self._llm = check_provider(provider, "llm")
 
     def ask(self, text: str, *, provider: Any = None, dry_run: bool = False, max_retries: int = 3) -> Any:
         """Ask the model to turn `text` into one program and run it; -> AskResult(.program, .result). Errors go
@@ -406,14 +408,16 @@ class Session:
         from scint.llm.ask import ask
 
         self._check_open()
-        return ask(self, text, provider or self.llm, dry_run=dry_run, max_retries=max_retries)
+        return ask(self, text, check_provider(provider) or self.llm, dry_run=dry_run, max_retries=max_retries)
 
     async def aask(self, text: str, *, provider: Any = None, dry_run: bool = False, max_retries: int = 3) -> Any:
         """`ask` for asyncio: the model call does not block the event loop."""
         from scint.llm.ask import aask
 
         self._check_open()
-        return await aask(self, text, provider or self.llm, dry_run=dry_run, max_retries=max_retries)
+        return await aask(
+            self, text, check_provider(provider) or self.llm, dry_run=dry_run, max_retries=max_retries
+        )
 
     def up(self, path: str | os.PathLike[str] = "scint.toml", plan: bool = False) -> Any:
         """Make this branch match a `scint.toml` (SPEC section 9) in one atomic program, or with `plan=True` only

@@ -86,6 +86,8 @@ def run(
             internal=internal,
             caps=actor_capabilities(actor, head.state.contexts, can),
             writes=writes,
+            restrict=list(can) if can is not None else None,
+            limits=s.limits,
         )
         it.txn = txn  # type: ignore[attr-defined]  # for the history built-ins
         try:

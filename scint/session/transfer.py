@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from eventsourcing.persistence import IntegrityError
 
+from scint.core.args import check_callable
 from scint.core.history import check_branch_name, check_imported, export_lines, lineage_events, load_map, read_export
 from scint.core.map import ContextMap
 from scint.core.rerun import RerunGuard
@@ -102,6 +103,7 @@ def load(
     The whole file is checked (format, order, count, checksum) and replayed in memory before anything is
     written; the import is one store transaction, so a bad file changes nothing. `progress` is called with
     (events replayed, events in the file)."""
+    check_callable(progress, "progress")
     try:
         with as_path(path).open("rb") as fh:
             header, events = read_export(fh)

@@ -64,7 +64,7 @@ def test_registering_a_name_again_replaces_the_class(forget: Callable[[str], Non
 
 @pytest.mark.parametrize("thing", [scint.Context, int, object(), "Container", Gadget()])
 def test_register_takes_only_context_subclasses(thing: Any) -> None:
-    with pytest.raises(TypeError, match=r"register\(\) takes a subclass of scint\.Context"):
+    with pytest.raises(scint.BadArguments, match=r"register\(\) takes a subclass of scint\.Context"):
         scint.register(thing)
 
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import scint
 from scint.dsl import Limits
-from scint.errors import LimitExceeded, ScintError
+from scint.errors import BadArguments, LimitExceeded, ScintError
 
 MB = 1_000_000 - 1_000  # just under the default program limit, so that the lexer really runs
 BIG = Limits(max_program_chars=10_000_000)
@@ -160,7 +160,7 @@ def test_deep_nesting_is_a_limit_not_a_crash() -> None:
 
 @pytest.mark.parametrize("bad", [0, -1, 201, 10**9, True, 2.5])
 def test_limits_are_checked_when_configured(bad: object) -> None:
-    with pytest.raises(ValueError, match="max_depth"):
+    with pytest.raises(BadArguments, match="max_depth"):
         Limits(max_depth=bad)  # type: ignore[arg-type]
 
 
