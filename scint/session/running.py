@@ -133,13 +133,14 @@ def run_process(
     found = llm_process.find_run(head.state, program, actor=actor, scope=scope, self_path=self_path)
     if found is None:
         return None
-    answer = None if dry_run else llm_process.run_process(s, found[0], found[1], actor=actor)
+    events: list[Any] = []  # what its steps (each a program of its own) recorded, for every surface
+    answer = None if dry_run else llm_process.run_process(s, found[0], found[1], actor=actor, events=events)
     stmt = program.statements[0]
     return Result(
         value=answer,
         values=(answer,),
         version=s.version,
-        events=(),
+        events=tuple(events),
         program_id=uuid.uuid4().hex[:16],
         branch=s.branch_name,
         bindings={stmt.name: copy_value(answer)} if type(stmt) is Assign else {},
