@@ -238,7 +238,10 @@ class OpenAIProvider:
                 for part in _items(_get(item, "content"), f"output item {i}'s content", self):
                     field = {"output_text": "text", "refusal": "refusal"}.get(_get(part, "type"))
                     if field is not None:
-                        texts.append(_text(_get(part, field), f"output item {i}'s {field}", self) or "")
+                        value = _get(part, field)
+                        if not isinstance(value, str):
+                            raise self._malformed(f"output item {i} has a {field} part without its text")
+                        texts.append(value)
             elif kind in ("function_call", "custom_tool_call"):
                 custom = kind == "custom_tool_call"
                 value = _get(item, "input" if custom else "arguments")
