@@ -1,10 +1,19 @@
 """`Session.ask`: natural language -> one Scint program -> validated -> run atomically, with provenance.
 
 The model reads the cheat sheet (in the tool) and the current state (within a token budget) and writes one
-program, through the tool or as text. A program that does not parse or does not run (unknown action, bad
-arguments, refused action...) changes nothing: the exact error goes back to the model, which tries again, up to
-`max_retries` times; then `ask` raises LLMError. The program that runs is recorded with actor `llm:<model>` and
-the request (the user's text, the model, the attempt).
+program through the tool: ask sets `tool_choice` so that a provider that can force the call does. A reply in
+text is read as a program (its first fenced block, or all of it). A program that does not parse or does not run
+(unknown action, bad arguments, refused action...) changes nothing: the exact error goes back to the model, which
+tries again, up to `max_retries` times; then `ask` raises LLMError. Text that does not parse and reads as words
+(not as a broken statement) is prose: the model is told to answer with a program, and if it never does, the
+LLMError quotes its words (`.answer`). A reply the service garbled raises MalformedReply (an LLMError) at once.
+
+An ask program is atomic, every attempt: a process run (`research.lit.run()`), which commits each of its model
+steps on its own, is refused in it (ActionError, fed back to the model), so a failed attempt leaves no trace and a
+successful one is one commit. A person runs a process with `research.lit.run(max_steps=N)` as a program of its own.
+
+The program that runs is recorded with actor `llm:<model>` and the request (the user's text, the model, the
+attempt).
 """
 
 from __future__ import annotations
@@ -107,7 +116,7 @@ def ask_conversation(
 
 
 def _program(
-    session: Session, reply: Reply, attempt: int
+    session: Host, reply: Reply, attempt: int
 ) -> tuple[str | None, Program | None, str | None, str | None]:
     """(the program's text, the program to run or the problem for the model, the model's words if it wrote
     prose instead)."""

@@ -11,6 +11,12 @@ continues from the transcript. At `max_steps` the status becomes `stopped` (not 
 A process may run its children (`self.sub.run()` in its own program): they share the top run's provider and
 budget (`RunLimits`: depth, model steps, tokens the API reported). `arun_processes` runs several processes
 concurrently on one event loop: their model calls overlap, their commits are serialised.
+
+A run is many commits, so it is never part of a program that must be atomic: `ask` programs and tool calls from
+outside a process refuse it (`find_run`). The Result of a run carries the events all its steps recorded. A reply
+that cannot be read, or an empty one, is recorded (`unreadable`) and the model hears why in its next step. A run
+that breaks for any other reason after its first record is marked `failed` with the reason (Ctrl-C: `stopped`)
+and raises RunFailed, which tells a parent's model that the child's earlier steps stay recorded.
 """
 
 from __future__ import annotations
