@@ -10,6 +10,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import scint
 from scint.llm import MockProvider, OpenAIProvider, Reply, ToolCall, Usage, arun_process
@@ -77,6 +79,10 @@ MALFORMED: dict[str, tuple[str, Any]] = {
     "chat: choices a string": ("chat", chat({"role": "assistant", "content": "x"}, choices="x")),
     "chat: a choice null": ("chat", chat({"role": "assistant", "content": "x"}, choices=[None])),
     "chat: an empty document": ("chat", {}),
+    "chat: the document a list": ("chat", [chat({"role": "assistant", "content": "x"})]),
+    "chat: the document null": ("chat", None),
+    "responses: the document a string": ("responses", "done"),
+    "responses: the document a number": ("responses", 5),
     "responses: output null": ("responses", responses(output=None)),
     "responses: no output": ("responses", {"id": "r", "object": "response", "model": "m"}),
     "responses: output a string": ("responses", responses(output="done")),
@@ -292,3 +298,32 @@ def test_ctrl_c_during_a_run_leaves_it_stopped_and_the_session_usable(stored: sc
     assert state["status"] == "stopped" and state["transcript"][-1] == {"stopped": "interrupted (KeyboardInterrupt)"}
     stored.llm = MockProvider(["done"])
     assert stored.run("research.lit.run()").value == "done"
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=8,
+)
+FIELDS = st.sampled_from(["id", "type", "function", "custom", "name", "arguments", "input", "content", "text"])
+PARTS = st.dictionaries(FIELDS, JSON | st.just("scint") | st.just("function") | st.just(ARGS), max_size=5)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(call=PARTS, message=PARTS, api=st.sampled_from(["chat", "responses"]))
+def test_any_reply_shape_is_read_or_refused_with_a_scint_error(
+    fake_openai: FakeOpenAI, call: dict[str, Any], message: dict[str, Any], api: str
+) -> None:
+    """Random JSON where a tool call and a message belong: ask runs a program or raises a ScintError, nothing
+    else; whatever it raised, it changed nothing."""
+    if api == "chat":
+        doc = chat({**message, "tool_calls": [call]} if "content" in message else {**message})
+    else:
+        doc = responses({**call, "type": call.get("type", "function_call")}, {**message, "type": "message"})
+    with scint.open("memory://") as s:
+        fake_openai.enqueue({"raw": doc}, {"program": 'create_context("n")'})
+        try:
+            s.ask("make n", provider=provider(fake_openai, api), max_retries=1)
+        except scint.ScintError:
+            assert s.version == 0
+        fake_openai.replies.clear()
