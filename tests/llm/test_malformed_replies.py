@@ -231,10 +231,17 @@ def test_whatever_a_provider_returns_ask_says_so_clearly(s: scint.Session, label
 
 
 @pytest.mark.parametrize("label", list(BAD_REPLIES))
-def test_whatever_a_provider_returns_a_process_run_goes_on(stored: scint.Session, label: str) -> None:
+@pytest.mark.parametrize("asynchronous", [False, True])
+def test_whatever_a_provider_returns_a_process_run_goes_on(
+    stored: scint.Session, label: str, asynchronous: bool
+) -> None:
     stored.run(SETUP)
-    stored.llm = Scripted(BAD_REPLIES[label], Reply(text="done"))
-    assert stored.run("research.lit.run(max_steps=2)").value == "done"
+    scripted = Scripted(BAD_REPLIES[label], Reply(text="done"))
+    if asynchronous:
+        assert asyncio.run(arun_process(stored, "research.lit", 2, provider=scripted)) == "done"
+    else:
+        stored.llm = scripted
+        assert stored.run("research.lit.run(max_steps=2)").value == "done"
     assert "unreadable" in stored.view().get("research.lit")["transcript"][0]
 
 
