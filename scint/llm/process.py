@@ -195,10 +195,11 @@ def _settled(session: Host, path: str, events: list[Any]) -> Iterator[None]:
     """A run that breaks, for whatever reason, does not stay `running`: once it has recorded anything, its status
     becomes `failed` (or `stopped` on Ctrl-C) with the reason in its transcript, and the error says so (RunFailed).
     A run that broke before recording anything raises its error as it is: it changed nothing."""
+    recorded = len(events)
     try:
         yield
     except BaseException as exc:
-        if not events:
+        if len(events) == recorded:
             if isinstance(exc, ScintError) or not isinstance(exc, Exception):
                 raise
             raise LLMError(f"the run of {path} could not start: {type(exc).__name__}: {exc}") from exc
