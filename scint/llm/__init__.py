@@ -23,7 +23,7 @@ from scint.llm.ask import AskResult, aask, ask
 from scint.llm.docs import cheat
 from scint.llm.mock import MockProvider
 from scint.llm.process import RunLimits, arun_process, arun_processes, run_process, run_thread
-from scint.llm.provider import Provider, Reply, Request, ToolCall, Usage
+from scint.llm.provider import MalformedReply, Provider, Reply, Request, RunFailed, ToolCall, Usage
 from scint.llm.tools import handle, program_grammar, to_tool_call, tools
 
 if TYPE_CHECKING:
@@ -31,11 +31,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AskResult",
+    "MalformedReply",
     "MockProvider",
     "OpenAIProvider",
     "Provider",
     "Reply",
     "Request",
+    "RunFailed",
     "RunLimits",
     "ToolCall",
     "Usage",

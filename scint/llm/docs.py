@@ -19,8 +19,8 @@ ASK_INSTRUCTIONS = """\
 You work on shared state by writing Scint programs (the language is described in the `scint` tool). Turn the \
 user's request into ONE program and call the `scint` tool with it. Use the contexts that exist; create contexts \
 only when asked to keep something new. Bind results you need later (t = ...add_task(...)) and read them with \
-$t, so the whole request is one program. If the tool reports an error, nothing was changed: fix the program \
-and call the tool again."""
+$t, so the whole request is one program. Do not run processes (`<process>.run()`): a person starts those. If \
+the tool reports an error, nothing was changed: fix the program and call the tool again."""
 
 PROCESS_INSTRUCTIONS = """\
 You are the process `{path}`. Work towards your goal by calling the `scint` tool with Scint programs (the \

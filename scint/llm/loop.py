@@ -1,17 +1,24 @@
-"""Conversations as generators: a loop yields (messages, tools) and receives the model's Reply, so the same loop
-runs synchronously (`drive`) or on an event loop (`adrive`), and tests can step it by hand."""
+"""Conversations as generators: a loop yields (messages, tools) or (messages, tools, options) and receives the
+model's Reply, so the same loop runs synchronously (`drive`) or on an event loop (`adrive`), and tests can step it
+by hand.
+
+The drivers are where a provider's output enters Scint: whatever the provider returns is `checked`; a reply that
+cannot be read is thrown into the conversation as MalformedReply (a process run feeds it back to its model, `ask`
+lets it out), and anything but a ScintError that a provider raises becomes an LLMError."""
 
 from __future__ import annotations
 
+import inspect
 import re
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import Any
 
-from scint.llm.provider import Message, Provider, Reply, ToolCall
+from scint.errors import LLMError, ScintError
+from scint.llm.provider import MalformedReply, Message, Provider, Reply, ToolCall, checked
 
 __all__ = ["Conversation", "adrive", "assistant_message", "drive", "program_in", "tool_message"]
 
-Conversation = Generator[tuple[list[Message], list[dict[str, Any]]], Reply, Any]
+Conversation = Generator[tuple[Any, ...], Reply, Any]
 
 _FENCE = re.compile(r"```[A-Za-z0-9_-]*[ \t]*\n(.*?)```", re.S)
 
@@ -21,7 +28,12 @@ def drive(conversation: Conversation, provider: Provider) -> Any:
     try:
         request = next(conversation)
         while True:
-            request = conversation.send(provider.complete(*request))
+            try:
+                reply = checked(_call(provider, provider.complete, request), provider)
+            except MalformedReply as exc:
+                request = conversation.throw(exc)
+            else:
+                request = conversation.send(reply)
     except StopIteration as stop:
         return stop.value
 
@@ -31,9 +43,50 @@ async def adrive(conversation: Conversation, provider: Provider) -> Any:
     try:
         request = next(conversation)
         while True:
-            request = conversation.send(await provider.acomplete(*request))
+            try:
+                pending = _call(provider, provider.acomplete, request)
+                reply = checked(await _awaited(provider, pending), provider)
+            except MalformedReply as exc:
+                request = conversation.throw(exc)
+            else:
+                request = conversation.send(reply)
     except StopIteration as stop:
         return stop.value
+
+
+def _call(provider: Provider, method: Callable[..., Any], request: tuple[Any, ...]) -> Any:
+    messages, tools, *rest = request
+    options = {k: v for k, v in (rest[0] if rest else {}).items() if _takes(method, k)}
+    try:
+        return method(messages, tools, **options)
+    except ScintError:
+        raise
+    except Exception as exc:  # a provider is anyone's code: what it raises is a service failure to Scint
+        raise _failure(provider, exc) from exc
+
+
+async def _awaited(provider: Provider, pending: Any) -> Any:
+    if not inspect.isawaitable(pending):
+        raise MalformedReply(f"the model provider {provider!r:.80}: acomplete() must be a coroutine function")
+    try:
+        return await pending
+    except ScintError:
+        raise
+    except Exception as exc:
+        raise _failure(provider, exc) from exc
+
+
+def _failure(provider: Provider, exc: Exception) -> LLMError:
+    return LLMError(f"the model provider {provider!r:.80} failed: {type(exc).__name__}: {exc}")
+
+
+def _takes(method: Callable[..., Any], name: str) -> bool:
+    """Whether `method` accepts the keyword `name` (older providers take only messages and tools)."""
+    try:
+        params = inspect.signature(method).parameters
+    except (TypeError, ValueError):
+        return False
+    return name in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
 
 
 def assistant_message(reply: Reply) -> Message:

@@ -60,8 +60,12 @@ class MockProvider:
         """Scripted replies not yet used."""
         return len(self._replies)
 
-    def complete(self, messages: list[Message], tools: list[dict[str, Any]]) -> Reply:
-        request = Request(messages=copy.deepcopy(messages), tools=copy.deepcopy(tools), model=self.model)
+    def complete(self, messages: list[Message], tools: list[dict[str, Any]], *, tool_choice: str = "auto") -> Reply:
+        """The next scripted reply. `tool_choice` is recorded in the Request, not obeyed: a script may answer
+        in words where a real model was asked for a tool call, as some servers do."""
+        request = Request(
+            messages=copy.deepcopy(messages), tools=copy.deepcopy(tools), model=self.model, tool_choice=tool_choice
+        )
         self.history.append(request)
         if not self._replies:
             raise LLMError(f"MockProvider has no scripted reply left for request {len(self.history)}")
@@ -78,8 +82,10 @@ class MockProvider:
             reply = Reply(reply.text, reply.tool_calls, used, reply.model or self.model, reply.raw)
         return reply
 
-    async def acomplete(self, messages: list[Message], tools: list[dict[str, Any]]) -> Reply:
-        return self.complete(messages, tools)
+    async def acomplete(
+        self, messages: list[Message], tools: list[dict[str, Any]], *, tool_choice: str = "auto"
+    ) -> Reply:
+        return self.complete(messages, tools, tool_choice=tool_choice)
 
     def _reply(self, item: Any) -> Reply:
         if isinstance(item, Reply):

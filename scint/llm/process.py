@@ -11,6 +11,12 @@ continues from the transcript. At `max_steps` the status becomes `stopped` (not 
 A process may run its children (`self.sub.run()` in its own program): they share the top run's provider and
 budget (`RunLimits`: depth, model steps, tokens the API reported). `arun_processes` runs several processes
 concurrently on one event loop: their model calls overlap, their commits are serialised.
+
+A run is many commits, so it is never part of a program that must be atomic: `ask` programs and tool calls from
+outside a process refuse it (`find_run`). The Result of a run carries the events all its steps recorded. A reply
+that cannot be read, or an empty one, is recorded (`unreadable`) and the model hears why in its next step. A run
+that breaks for any other reason after its first record is marked `failed` with the reason (Ctrl-C: `stopped`)
+and raises RunFailed, which tells a parent's model that the child's earlier steps stay recorded.
 """
 
 from __future__ import annotations
@@ -26,15 +32,15 @@ import attrs
 from scint.contexts.builtin import Process, Thread
 from scint.contexts.types import copy_value
 from scint.dsl import Assign, Const, DictValue, Limits, ListValue, Program, literal, parse
-from scint.errors import BadArguments, LimitExceeded, LLMError, PermissionDenied, ScintError
+from scint.errors import ActionError, BadArguments, LimitExceeded, LLMError, PermissionDenied, ScintError
 from scint.llm.docs import PROCESS_INSTRUCTIONS, describe_state
 from scint.llm.loop import Conversation, adrive, assistant_message, drive, tool_message
-from scint.llm.provider import Message, Provider, Reply, ToolCall
-from scint.llm.tools import handle, tools
+from scint.llm.provider import MalformedReply, Message, Provider, Reply, RunFailed, ToolCall
+from scint.llm.tools import ATOMIC_ONLY, run_call, tools
 
 if TYPE_CHECKING:
     from scint.core.state import MapState
-    from scint.llm.host import Host
+    from scint.llm.host import Host, RunResult
 
 __all__ = ["RunLimits", "arun_process", "arun_processes", "find_run", "is_run_call", "run_process", "run_thread"]
 
@@ -100,6 +106,13 @@ def find_run(
     path = ".".join(names[:-1])
     if not isinstance(state.contexts.get(path), Process):
         return None
+    setting = ATOMIC_ONLY.get()
+    if setting is not None:
+        raise ActionError(
+            f"{path}.run() cannot be part of {setting}: a process run commits each model step as a program of its "
+            f"own, so it is not one atomic program. Leave the run out; a person starts it with "
+            f"`{path}.run(max_steps=N)` as a program of its own"
+        )
     spec = Process.__scint_specs__["run"]
     args = [_constant(v, path) for v in call.args]  # type: ignore[union-attr]
     kwargs = {k.name: _constant(k.value, path) for k in call.kwargs}  # type: ignore[union-attr]
@@ -150,15 +163,14 @@ def run_process(
     provider: Provider | None = None,
     limits: RunLimits | None = None,
     actor: str = "human",
+    events: list[Any] | None = None,
 ) -> str | None:
-    """Run the process at `path` for at most `max_steps` model steps; returns its answer, or None if it stopped."""
-    with _entered(provider, limits, lambda: session.llm) as active:
+    """Run the process at `path` for at most `max_steps` model steps; returns its answer, or None if it stopped.
+    The events its steps record are appended to `events` if given."""
+    events = [] if events is None else events
+    with _entered(provider, limits, lambda: session.llm) as active, _settled(session, path, events):
         model = _model_of(session, path, active.provider)
-        try:
-            return drive(_steps(session, path, max_steps, model, active, actor), model)
-        except ScintError as exc:
-            _failed(session, path, exc)
-            raise
+        return drive(_steps(session, path, max_steps, model, active, actor, events), model)
 
 
 async def arun_process(
@@ -169,15 +181,37 @@ async def arun_process(
     provider: Provider | None = None,
     limits: RunLimits | None = None,
     actor: str = "human",
+    events: list[Any] | None = None,
 ) -> str | None:
     """`run_process` on an event loop: model calls do not block it (children a step runs are run synchronously)."""
-    with _entered(provider, limits, lambda: session.llm) as active:
+    events = [] if events is None else events
+    with _entered(provider, limits, lambda: session.llm) as active, _settled(session, path, events):
         model = _model_of(session, path, active.provider)
-        try:
-            return await adrive(_steps(session, path, max_steps, model, active, actor), model)
-        except ScintError as exc:
-            _failed(session, path, exc)
+        return await adrive(_steps(session, path, max_steps, model, active, actor, events), model)
+
+
+@contextmanager
+def _settled(session: Host, path: str, events: list[Any]) -> Iterator[None]:
+    """A run that breaks, for whatever reason, does not stay `running`: once it has recorded anything, its status
+    becomes `failed` (or `stopped` on Ctrl-C) with the reason in its transcript, and the error says so (RunFailed).
+    A run that broke before recording anything raises its error as it is: it changed nothing."""
+    recorded = len(events)
+    try:
+        yield
+    except BaseException as exc:
+        if len(events) == recorded:
+            if isinstance(exc, ScintError) or not isinstance(exc, Exception):
+                raise
+            raise LLMError(f"the run of {path} could not start: {type(exc).__name__}: {exc}") from exc
+        if not isinstance(exc, Exception):  # KeyboardInterrupt, SystemExit: record it, let it go on
+            _failed(session, path, f"interrupted ({type(exc).__name__})", "stopped")
             raise
+        reason = str(exc) if isinstance(exc, ScintError) else f"internal error: {type(exc).__name__}: {exc}"
+        _failed(session, path, reason, "failed")
+        raise RunFailed(
+            f"the run of {path} failed: {reason}\nIts status is now `failed`; what its steps did before stays "
+            "recorded (see its transcript)"
+        ) from exc
 
 
 async def arun_processes(
@@ -216,33 +250,47 @@ def _model_of(session: Host, path: str, provider: Provider) -> Provider:
 
 
 def _steps(
-    session: Host, path: str, max_steps: int, provider: Provider, active: _Active, actor: str
+    session: Host, path: str, max_steps: int, provider: Provider, active: _Active, actor: str, events: list[Any]
 ) -> Conversation:
     me = f"process:{path}"
-    _record(session, path, me, status="running", request={"run": path, "max_steps": max_steps, "by": actor})
+
+    def record(**what: Any) -> None:
+        events.extend(_record(session, path, me, **what).events)
+
+    record(status="running", request={"run": path, "max_steps": max_steps, "by": actor})
     for step in range(1, max_steps + 1):
         reason = active.limits.exhausted()
         if reason is not None:
-            _record(session, path, me, entry={"stopped": reason}, status="stopped")
+            record(entry={"stopped": reason}, status="stopped")
             return None
         state = session.view(path=path).get(path)
         messages = _messages(session, path, state)
-        reply: Reply = yield messages, tools(session, provider.tool_kind, provider.api, self_path=path, actor=me)
+        try:
+            reply: Reply = yield messages, tools(session, provider.tool_kind, provider.api, self_path=path, actor=me)
+        except MalformedReply as exc:  # the service's reply could not be read: the model hears why, and goes on
+            active.limits.steps += 1
+            record(entry={"unreadable": _clip(str(exc))})
+            continue
         active.limits.steps += 1
         active.limits.tokens += reply.usage.total
         entry: dict[str, Any] = {"text": _clip(reply.text), "tokens": reply.usage.total, "model": reply.model}
+        if not reply.tool_calls and not (reply.text or "").strip():
+            record(entry={**entry, "unreadable": "the reply was empty: no words and no tool call"})
+            continue
         if not reply.tool_calls:
             answer = _clip(reply.text or "", MAX_ANSWER) or ""
-            _record(session, path, me, entry=entry, status="done", answer=answer)
+            record(entry=entry, status="done", answer=answer)
             return answer
         calls, outputs = [], []
         for call in reply.tool_calls:
             request = {"process": path, "step": step, "model": reply.model or provider.model, "call": call.id}
-            outputs.append(_clip(handle(session, call, actor=me, self_path=path, request=request)))
+            output, result = run_call(session, call, actor=me, self_path=path, request=request)
+            events.extend(result.events if result is not None else ())
+            outputs.append(_clip(output))
             calls.append({k: _clip(v) if isinstance(v, str) else v for k, v in call.as_dict().items()})
         entry.update(calls=calls, outputs=outputs)
-        _record(session, path, me, entry=entry)
-    _record(session, path, me, entry={"stopped": f"max_steps={max_steps} reached"}, status="stopped")
+        record(entry=entry)
+    record(entry={"stopped": f"max_steps={max_steps} reached"}, status="stopped")
     return None
 
 
@@ -257,8 +305,15 @@ def _messages(session: Host, path: str, state: dict[str, Any]) -> list[Message]:
             calls = [ToolCall(**c) for c in entry["calls"]]
             messages.append({"role": "assistant", "content": entry.get("text"), "tool_calls": entry["calls"]})
             messages += [tool_message(c, out) for c, out in zip(calls, entry.get("outputs", []), strict=False)]
-        elif "text" in entry:
-            messages.append(assistant_message(Reply(text=entry.get("text"))))
+        else:
+            if entry.get("text"):
+                messages.append(assistant_message(Reply(text=entry["text"])))
+            if "unreadable" in entry:
+                problem = f"Your last reply could not be read: {entry['unreadable']}."
+                messages.append({"role": "user", "content": problem + " Call the `scint` tool, or answer in words."})
+            elif "error" in entry:
+                failed = f"Your last run failed: {entry['error']}\nYou are run again: continue."
+                messages.append({"role": "user", "content": failed})
     if messages[-1]["role"] == "assistant" and "tool_calls" not in messages[-1]:
         messages.append({"role": "user", "content": "You are run again: continue towards the goal, or answer."})
     elif messages[-1]["role"] == "tool" and state.get("status") == "stopped":
@@ -275,7 +330,7 @@ def _record(
     status: str | None = None,
     answer: str | None = None,
     request: Any = None,
-) -> None:
+) -> RunResult:
     """Record a transcript entry and/or a status change on the process, as one program."""
     statements = []
     if entry is not None:
@@ -285,16 +340,18 @@ def _record(
     try:
         # The runtime writes these, from clipped model output: a user's tighter Limits are for programs.
         program = parse("\n".join(statements), limits=_RECORD_LIMITS)
-        session.run(program, actor=actor, request=request, _internal=True)
+        return session.run(program, actor=actor, request=request, _internal=True)
     except ScintError as exc:
         raise LLMError(f"could not record the run of {path}: {exc}") from exc
 
 
-def _failed(session: Host, path: str, exc: ScintError) -> None:
-    """The run broke (the model service failed, or recording did): say so on the process, if it still exists."""
+def _failed(session: Host, path: str, reason: str, status: str) -> None:
+    """The run broke (the model service failed, recording did, Ctrl-C...): say so on the process, if it still
+    exists and the store still takes it."""
     try:
         if path in session.view():
-            _record(session, path, f"process:{path}", entry={"error": _clip(str(exc))}, status="failed")
+            entry = {"stopped" if status == "stopped" else "error": _clip(reason)}
+            _record(session, path, f"process:{path}", entry=entry, status=status)
     except ScintError:
         pass  # the original error is the one to report
 

@@ -8,8 +8,11 @@ or `ToolCall`) and returns the text the model reads next: the results, or the er
 
 from __future__ import annotations
 
+import contextvars
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -18,15 +21,39 @@ from scint.dsl import Assign, Program, format_program, parse
 from scint.errors import BadArguments, LLMError, ScintError
 from scint.llm.docs import cheat
 from scint.llm.grammar import specialise, targets
-from scint.llm.provider import TOOL_NAME, ToolCall
+from scint.llm.provider import TOOL_NAME, RunFailed, ToolCall
 
 if TYPE_CHECKING:
     from scint.llm.host import Host, RunResult
 
-__all__ = ["default_api", "format_error", "format_result", "handle", "program_grammar", "to_tool_call", "tools"]
+__all__ = [
+    "atomic_only",
+    "default_api",
+    "format_error",
+    "format_result",
+    "handle",
+    "program_grammar",
+    "run_call",
+    "to_tool_call",
+    "tools",
+]
 
 MAX_OUTPUT_CHARS = 8_000
 PROGRAM_PARAM = "A Scint program (statements separated by newlines or ;)."
+
+# Set while a program that must be atomic runs (an `ask` attempt, a tool call from outside a process): it names
+# the setting, and a process run (`<process>.run()`, many commits) is refused there. See scint.llm.process.
+ATOMIC_ONLY: contextvars.ContextVar[str | None] = contextvars.ContextVar("scint_atomic_only", default=None)
+
+
+@contextmanager
+def atomic_only(setting: str) -> Iterator[None]:
+    """Refuse process runs in the programs run inside this block (`setting` names it in the error)."""
+    token = ATOMIC_ONLY.set(setting)
+    try:
+        yield
+    finally:
+        ATOMIC_ONLY.reset(token)
 
 
 def default_api() -> str:
@@ -152,11 +179,25 @@ def handle(
 ) -> str:
     """Run a tool call's program atomically and return the text for the model: results or an error to fix.
 
-    The actor defaults to `llm:<model>` of the session's provider (or `SCINT_MODEL`)."""
+    The actor defaults to `llm:<model>` of the session's provider (or `SCINT_MODEL`). Outside a process
+    (`self_path` None) the program must be atomic, so a process run in it is refused."""
+    return run_call(session, tool_call, actor=actor, scope=scope, self_path=self_path, request=request)[0]
+
+
+def run_call(
+    session: Host,
+    tool_call: Any,
+    *,
+    actor: str | None = None,
+    scope: str | None = None,
+    self_path: str | None = None,
+    request: Any = None,
+) -> tuple[str, RunResult | None]:
+    """`handle`, also returning the program's Result (None if it did not run)."""
     call = to_tool_call(tool_call)
     problem = call_problem(call)
     if problem is not None:
-        return problem
+        return problem, None
     if actor is None:
         provider = getattr(session, "_llm", None)
         actor = f"llm:{provider.model if provider is not None else os.environ.get('SCINT_MODEL', 'gpt-5-mini')}"
@@ -166,10 +207,13 @@ def handle(
         program: str | Program = call.program or ""
         if self_path is not None:
             program = absolute(parse(program, limits=session.limits), self_path)
-        result = session.run(program, actor=actor, request=request, scope=scope, self_path=self_path)
+            result = session.run(program, actor=actor, request=request, scope=scope, self_path=self_path)
+        else:
+            with atomic_only("a tool call"):
+                result = session.run(program, actor=actor, request=request, scope=scope)
     except ScintError as exc:
-        return format_error(exc)
-    return format_result(result)
+        return format_error(exc), None
+    return format_result(result), result
 
 
 def absolute(program: Program, self_path: str) -> Program:
@@ -196,5 +240,8 @@ def format_result(result: RunResult) -> str:
 
 
 def format_error(exc: ScintError) -> str:
-    """An error for the model: its class and Scint's own message, and that nothing was changed."""
+    """An error for the model: its class and Scint's own message, and what it changed: nothing, but for a
+    process run that broke after taking steps."""
+    if isinstance(exc, RunFailed):
+        return f"error: {type(exc).__name__}: {exc}\nThe steps it took before stay recorded; the rest changed nothing."
     return f"error: {type(exc).__name__}: {exc}\nNothing was changed; fix the program and call the tool again."

@@ -429,7 +429,7 @@ class Session:
 
     def handle(self, tool_call: Any, *, actor: str | None = None) -> str:
         """Run a model's `scint` tool call (Chat or Responses, function or custom) and return the tool output:
-        the results, or the error for the model to fix."""
+        the results, or the error for the model to fix. Its program is atomic, so a process run is refused."""
         from scint.llm.tools import handle
 
         self._check_open()

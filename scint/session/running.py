@@ -160,13 +160,14 @@ def run_process(
     check_call(actor_capabilities(actor, head.state.contexts, can), actor, found[0], "run")
     if read_only:
         raise PermissionDenied(f"{actor} may only read: {found[0]}.run() records the process's steps")
-    answer = None if dry_run else llm_process.run_process(s, found[0], found[1], actor=actor)
+    events: list[Any] = []  # what its steps (each a program of its own) recorded, for every surface
+    answer = None if dry_run else llm_process.run_process(s, found[0], found[1], actor=actor, events=events)
     stmt = program.statements[0]
     return Result(
         value=answer,
         values=(answer,),
         version=s.version,
-        events=(),
+        events=tuple(events),
         program_id=uuid.uuid4().hex[:16],
         branch=s.branch_name,
         bindings={stmt.name: copy_value(answer)} if type(stmt) is Assign else {},

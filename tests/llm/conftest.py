@@ -2,7 +2,8 @@
 
 It serves /v1/chat/completions and /v1/responses with scripted replies, rendered in each API's shape, and records
 every request body. A scripted reply is a string (text, no tool call), `{"program": P}` (a function tool call),
-`{"custom": P}` (a custom tool call), or a list of such dicts."""
+`{"custom": P}` (a custom tool call), a list of such dicts, or `{"raw": DOC}` (DOC sent as it is, whatever its
+shape). With `refuse_tool_choice` set, a request that names a `tool_choice` gets a 400 saying it is unsupported."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ import threading
 from collections import deque
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 import scint
+from tests.conftest import url_for
 
 
 class FakeOpenAI:
@@ -24,6 +27,7 @@ class FakeOpenAI:
         self.requests: list[tuple[str, dict[str, Any]]] = []
         self._lock = threading.Lock()
         self._n = 0
+        self.refuse_tool_choice = False
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -56,11 +60,15 @@ class FakeOpenAI:
     def answer(self, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         with self._lock:
             self.requests.append((path, body))
+            if self.refuse_tool_choice and "tool_choice" in body:
+                return 400, {"error": {"message": "tool_choice is not supported", "type": "invalid_request_error"}}
             if not self.replies:
                 return 400, {"error": {"message": "no scripted reply left", "type": "invalid_request_error"}}
             reply = self.replies.popleft()
             self._n += 1
             n = self._n
+        if isinstance(reply, dict) and "raw" in reply:
+            return 200, reply["raw"]
         text, calls = _split(reply)
         model = body.get("model", "fake")
         if path.endswith("/chat/completions"):
@@ -144,6 +152,13 @@ def fake_openai() -> Iterator[FakeOpenAI]:
     server = FakeOpenAI()
     yield server
     server.close()
+
+
+@pytest.fixture(params=["sqlite", "lmdb"])
+def stored(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[scint.Session]:
+    """A session on a store that encodes every event: SQLite, then LMDB."""
+    with scint.open(url_for(request.param, tmp_path)) as session:
+        yield session
 
 
 @pytest.fixture

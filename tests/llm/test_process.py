@@ -95,7 +95,7 @@ def test_a_process_spawns_and_runs_a_child(p: scint.Session) -> None:
     view = p.view()
     assert view.get("research.lit.sub")["answer"] == "the paper says X"
     assert view.get("research.lit.sub.t1")["title"] == "read"
-    assert view.get("research.lit")["transcript"][1]["outputs"] == ['ok (version 11): "the paper says X"']
+    assert view.get("research.lit")["transcript"][1]["outputs"] == ['ok (committed, version 11): "the paper says X"']
     child_step = next(e for e in p.log() if e.source == 'research.lit.sub.add_task(title="read")')
     assert child_step.actor == "process:research.lit.sub"
     assert "You are the process `research.lit.sub`" in mock.history[2].messages[0]["content"]
