@@ -39,6 +39,7 @@ _new_keyword = fast_constructor(Keyword)
 _new_call = fast_constructor(Call)
 _new_assign = fast_constructor(Assign)
 _new_program = fast_constructor(Program)
+_new_span = fast_constructor(Span)
 
 _ESCAPES = {
     '"': '"',
@@ -428,9 +429,9 @@ class _Parser:
                             tid = kw
                             val = convert(tid, pos, end)
                     elif tid == id_string:
-                        val = new_const(string(pos, end), Span(pos, end, text))
+                        val = new_const(string(pos, end), _new_span(pos, end, text))
                     elif tid == id_int and -max_int < (number := int(m.group())) < max_int:
-                        val = new_const(number, Span(pos, end, text))
+                        val = new_const(number, _new_span(pos, end, text))
                     elif tid == id_nl:
                         val = None
                     elif tid in ignore:
@@ -492,20 +493,20 @@ class _Parser:
                     f"{text[start:end]} is outside the integer range (-2**{self.limits.max_int_bits}, "
                     f"2**{self.limits.max_int_bits})"
                 )
-            return _new_const(n, Span(start, end, text))
+            return _new_const(n, _new_span(start, end, text))
         if typ == "FLOAT":
             x = float(text[start:end])
             if math.isinf(x):
                 raise LimitExceeded(f"{text[start:end]} is too large for a floating-point number")
-            return _new_const(x, Span(start, end, text))
+            return _new_const(x, _new_span(start, end, text))
         if typ == "REF":
             return (text[start + 1 : end], start)
         if typ == "TRUE":
-            return _new_const(True, Span(start, end, text))
+            return _new_const(True, _new_span(start, end, text))
         if typ == "FALSE":
-            return _new_const(False, Span(start, end, text))
+            return _new_const(False, _new_span(start, end, text))
         if typ == "NULL":
-            return _new_const(None, Span(start, end, text))
+            return _new_const(None, _new_span(start, end, text))
         raise AssertionError(f"no value for terminal {typ}")  # pragma: no cover - every lexed kind is handled
 
     def string(self, start: int, end: int) -> str:
@@ -547,7 +548,7 @@ class _Parser:
         path, start = kids[0]
         end = kids[-1] + 1  # offset of ")"
         if len(kids) == 2:
-            return _new_call(path, (), (), Span(start, end, self.text))
+            return _new_call(path, (), (), _new_span(start, end, self.text))
         args = []
         kwargs = []
         seen = set()
@@ -562,20 +563,20 @@ class _Parser:
                 args.append(arg)
         if len(kids) - 2 > self.limits.max_items:
             self._items(len(kids) - 2, f"the call {'.'.join(path)}(...)")
-        return _new_call(path, tuple(args), tuple(kwargs), Span(start, end, self.text))
+        return _new_call(path, tuple(args), tuple(kwargs), _new_span(start, end, self.text))
 
     def b_assign(self, kids: list[Any]) -> Assign:
         (name, start), call = self._name(kids[0]), kids[1]
-        return _new_assign(name, call, Span(start, call.span.end, self.text))
+        return _new_assign(name, call, _new_span(start, call.span.end, self.text))
 
     def b_keyword(self, kids: list[Any]) -> Keyword:
         (name, start), value = self._name(kids[0]), kids[1]
-        return _new_keyword(name, value, Span(start, value.span.end, self.text))
+        return _new_keyword(name, value, _new_span(start, value.span.end, self.text))
 
     def b_list(self, kids: list[Any]) -> ListValue:
         if len(kids) - 2 > self.limits.max_items:
             self._items(len(kids) - 2, "a list")
-        return _new_list(tuple(kids[1:-1]), Span(kids[0], kids[-1] + 1, self.text))
+        return _new_list(tuple(kids[1:-1]), _new_span(kids[0], kids[-1] + 1, self.text))
 
     def b_dict(self, kids: list[Any]) -> DictValue:
         pairs = kids[1:-1]
@@ -585,7 +586,7 @@ class _Parser:
             if key in seen:
                 raise _syntax_at(self.text, offset, f"the key {key!r} appears twice in one dict")
             seen.add(key)
-        return _new_dict(tuple([(k, v) for k, v, _ in pairs]), Span(kids[0], kids[-1] + 1, self.text))
+        return _new_dict(tuple([(k, v) for k, v, _ in pairs]), _new_span(kids[0], kids[-1] + 1, self.text))
 
     def b_pair(self, kids: list[Any]) -> tuple[str, Any, int]:
         key, value = kids
@@ -597,7 +598,7 @@ class _Parser:
     def b_ref(self, kids: list[Any]) -> Ref:
         (name, start), *path = kids
         end = path[-1][1] if path else start + 1 + len(name)
-        return _new_ref(name, tuple([p for p, _ in path]), Span(start, end, self.text))
+        return _new_ref(name, tuple([p for p, _ in path]), _new_span(start, end, self.text))
 
     def b_field(self, kids: list[Any]) -> tuple[str, int]:
         name, start = self._name(kids[0])

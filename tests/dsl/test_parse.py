@@ -243,6 +243,11 @@ def test_the_ast_is_frozen_and_hashable() -> None:
         with pytest.raises(attrs.exceptions.FrozenInstanceError):
             node.span = None  # type: ignore[misc]
         assert hash(node) == hash(node)
+    for node in (stmt, stmt.call, stmt.call.args[0], stmt.call.kwargs[0].value):
+        for name in ("start", "end", "_source"):
+            with pytest.raises(attrs.exceptions.FrozenInstanceError):
+                setattr(node.span, name, 0)
+        assert node.span.source is program.source
     assert hash(scint.parse("a.b(1)")) == hash(scint.parse("a.b( 1 )"))
     assert {scint.parse("a.b(1)"), scint.parse("a.b(\n1\n)")} == {scint.parse("a.b(1)")}
 
