@@ -26,6 +26,7 @@ from lark.parsers.lalr_analysis import Shift
 from scint.dsl.ast import Assign, Call, Const, DictValue, Keyword, ListValue, Program, Ref, Span, fast_constructor
 from scint.dsl.grammar import lark_parser
 from scint.dsl.limits import DEFAULT_LIMITS, Limits
+from scint.dsl.scan import open_brackets, viable
 from scint.dsl.syntax_errors import lex_error, parse_error
 from scint.errors import LimitExceeded, ScintError, ScintSyntaxError
 
@@ -293,53 +294,6 @@ def _parse(text: str, limits: Limits) -> Program:
         raise LimitExceeded("the program is nested too deeply") from None
 
 
-def _viable(states: list[int]) -> set[str]:
-    """The terminals that can really come next (LALR states merge lookaheads; simulate each one's reductions)."""
-    t = _tables()
-    out = set()
-    for typ in t.actions[states[-1]]:
-        if not (typ.isupper() or typ == "$END"):
-            continue
-        stack = list(states)
-        while True:
-            act = t.actions[stack[-1]].get(typ)
-            if act is None:
-                break
-            if act >= 0 or (typ == "$END" and t.rules[~act][1] == "start"):
-                out.add(typ)
-                break
-            n, origin = t.rules[~act]
-            if n:
-                del stack[-n:]
-            stack.append(t.actions[stack[-1]][origin])
-    return out
-
-
-def _open_brackets(text: str, stop: int) -> list[int]:
-    """Offsets of the brackets still open at `stop` (for "missing )" hints; only computed for errors)."""
-    t = _tables()
-    opens: list[int] = []
-    pos = 0
-    while pos < stop:
-        if text[pos] in _SPACE:  # skip a run of white space at once, as the loop does (linear, not quadratic)
-            run = _SPACE_RUN.match(text, pos).end()
-            if run == len(text) or text[run] not in "\n#":
-                pos = run
-                continue
-            m = t.regex.match(text, run)
-            pos = m.end() if m is not None and m.lastgroup == "_NL" else run
-            continue
-        m = t.regex.match(text, pos)
-        if m is None:
-            break
-        if m.lastgroup in _OPENERS:
-            opens.append(pos)
-        elif m.lastgroup in _CLOSERS and opens:
-            opens.pop()
-        pos = m.end()
-    return opens
-
-
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _SPACE_RUN = re.compile(f"[{re.escape(_SPACE)}]*")
 
@@ -417,7 +371,7 @@ class _Parser:
                 else:
                     m = match(text, pos)
                     if m is None:
-                        raise lex_error(text, pos, _open_brackets(text, pos))
+                        raise lex_error(text, pos, open_brackets(text, pos))
                     tid = group_ids[m.lastindex]
                     end = m.end()
                     if tid == id_name:
@@ -459,7 +413,7 @@ class _Parser:
                         del states[1 - n :]
                         del heights[1 - n :]
                     elif n < 0:
-                        raise parse_error(text, pos, end, t.names[tid], _viable(states), _open_brackets(text, pos))
+                        raise parse_error(text, pos, end, t.names[tid], viable(states), open_brackets(text, pos))
                     state = states[-1] = table[states[-2]][lhs]
                     continue
                 if n == 1:
