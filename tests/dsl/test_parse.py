@@ -351,8 +351,15 @@ ERRORS = [
     ('a.b(x={"a": 1', 1, 14, "unexpected end of the program", "missing '}' to close the '{' at line 1, column 7"),
     ("a.b(x=[1\nc.d()", 2, 1, "unexpected 'c'", "missing ']' to close the '[' at line 1, column 7"),
     # `notes->put`
-    ("notes->put(key=1)", 1, 6, "unexpected '->'", "context.action(...)"),
-    ("notes put()", 1, 7, "unexpected 'put'", "did you mean .put(...)?"),
+    ("notes->put(key=1)", 1, 6, "unexpected '->'", "did you mean `notes.put(...)`?"),
+    ('notes->put(key="a", value=1)', 1, 6, "unexpected '->'", "did you mean `notes.put(...)`?"),
+    ("research.lit -> add_task(title='x')", 1, 14, "unexpected '->'", "did you mean `research.lit.add_task(...)`?"),
+    ("x = a.b->c()", 1, 8, "unexpected '->'", "did you mean `a.b.c(...)`?"),
+    ("notes::put(key=1)", 1, 6, "unexpected ':'", "did you mean `notes.put(...)`?"),
+    ("notes:put(key=1)", 1, 6, "unexpected ':'", "did you mean `notes.put(...)`?"),
+    ("notes/put(key=1)", 1, 6, "unexpected '/'", "did you mean `notes.put(...)`?"),
+    ("notes put()", 1, 7, "unexpected 'put'", "did you mean `notes.put(...)`?"),
+    ("notes->", 1, 6, "unexpected '->'", "call an action with a dot"),
     # smart quotes
     ("notes.put(key=\u201cmilk\u201d)", 1, 15, "curly quotes", "straight quotes"),
     ("notes.put(key=\u2018milk\u2019)", 1, 15, "curly quotes", "straight quotes"),
