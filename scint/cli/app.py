@@ -291,10 +291,26 @@ def show(
 ) -> None:
     """Show the contexts and their state as a tree."""
     view = _opts(ctx).session().view(path=path, at=at)
+    _note_unloaded(view)
     if as_json:
         out.print(display.clean(view.render("json")), markup=False, soft_wrap=True)
     else:
         out.print(display.view_tree(view))
+
+
+def _note_unloaded(view: scint.ContextMapView) -> None:
+    """Say (on stderr) which contexts are of types not loaded here: their state is shown as stored data."""
+    from scint.contexts.registry import registered
+
+    known = registered()
+    missing = sorted({view.type_of(p) for p in view.paths()} - set(known))
+    if missing:
+        names = ", ".join(display.clean(m) for m in missing)
+        err.print(
+            f"note: not loaded here: {names} (pass --import MODULE or set SCINT_IMPORT); their contexts show their "
+            "state as stored data, which may miss their latest actions, and cannot be changed",
+            markup=False,
+        )
 
 
 @app.command()
