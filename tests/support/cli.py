@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import attrs
 
@@ -67,8 +68,8 @@ class Cli:
             os.environ.update(saved_env)
         return Proc(code if isinstance(code, int) else (0 if code is None else 1), stdout.getvalue(), stderr.getvalue())
 
-    def json(self, *args: str) -> object:
-        return json.loads(self(*args, "--json").stdout)
+    def json(self, *args: str, env: dict | None = None) -> Any:
+        return json.loads(self(*args, "--json", env=env).stdout)
 
 
 @attrs.frozen
