@@ -174,12 +174,15 @@ def run(
     except ScintError as exc:
         raise ScintError(f"{where(file)}: {exc}") from None
     opts = _opts(ctx)
-    s = opts.session()
-    before = s.version
+    s: scint.Session | None = None
+    before = 0
     try:
+        s = opts.session()
+        before = s.version
         _run(s, program, where(file), fresh=fresh, dry_run=dry_run, show_log=show_log, as_json=as_json)
     except KeyboardInterrupt:
-        err.print(_interrupted(s, text, before, dry_run), markup=False)
+        message = "interrupted before the program started: nothing was recorded"
+        err.print(message if s is None else _interrupted(s, text, before, dry_run), markup=False)
         raise typer.Exit(130) from None
 
 
