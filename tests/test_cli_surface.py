@@ -225,6 +225,7 @@ def test_errors_speak_the_command_line(cli: Cli, tmp_path: Path) -> None:
     proc = cli("checkout", "nosuch", ok=False)
     assert proc.stderr == "error: there is no branch `nosuch`; the branches are: main\n"
     assert "history." not in cli("branch", "x", "--at", "5", ok=False).stderr
+    assert cli("log", "-n", "-1", ok=False).stderr == "error: --limit must be zero or more\n"
     cli("run", "-", input='create_context("n")')
     cli("export", str(tmp_path / "e.jsonl"))
     again = cli("import", str(tmp_path / "e.jsonl"), ok=False).stderr

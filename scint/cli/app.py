@@ -329,7 +329,7 @@ def log(
     if as_json:
         _json([{**e.as_dict(), "events": e.events} for e in entries])
         return
-    if not entries:
+    if not entries and (show_all or limit > 0):
         out.print(Text(f"{s.branch_name} has no history yet (version {s.version})", style="dim"))
         return
     out.print(display.log_table(entries, title=f"{s.branch_name} @ {s.version}"))

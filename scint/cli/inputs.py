@@ -109,6 +109,7 @@ _CLI_WORDING = (
         "pass --import MODULE (or set SCINT_IMPORT) naming the module that registers it",
     ),
     (re.compile(r"\bscint\.open\(url, branch=[^)]*\)"), "--branch NAME"),
+    (re.compile(r"^limit must be"), "--limit must be"),
 )
 
 
