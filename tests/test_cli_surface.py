@@ -170,7 +170,7 @@ def test_reading_commands_work_without_the_type_and_writing_says_how_to_load_it(
     for program in ("t.incr()", 'n.put(key="k", value=1)'):
         proc = typed("run", "-", input=program, ok=False)
         assert proc.returncode == 1 and "`CliTally` is not registered here" in proc.stderr
-        assert "--import MODULE or SCINT_IMPORT" in proc.stderr
+        assert "--import MODULE or SCINT_IMPORT" in proc.stderr and "Python:" not in proc.stderr
     assert typed.json("show", "t", env={"SCINT_IMPORT": "tallytypes"})["t"]["state"] == {"n": 4}
 
 

@@ -104,9 +104,9 @@ def imports_from(options: list[str] | None) -> list[str]:
 _CLI_WORDING = (
     (re.compile(r"import into an empty store or pass branch="), "import into an empty store or pass --branch NAME"),
     (re.compile(r", or pass provider= / set session\.llm"), ""),
-    (
-        re.compile(r"import or register it before opening this store"),
-        "pass --import MODULE (or set SCINT_IMPORT) naming the module that registers it",
+    (  # scint/contexts/unloaded.py's advice, for every surface: keep the command line's half
+        re.compile(r"\(command line: (--import MODULE or SCINT_IMPORT=MODULE); Python: [^)]*\)"),
+        r"(pass \1)",
     ),
     (re.compile(r"\bscint\.open\(url, branch=[^)]*\)"), "--branch NAME"),
     (re.compile(r"^limit must be"), "--limit must be"),
