@@ -224,8 +224,9 @@ def _hint(text: str, pos: int, typ: str, found: str, expected: set[str], opens: 
         if typ in ("$END", "_NL") or (line_start and not text[line_start:pos].strip()):
             return _missing_closer(text, opens)  # at the end, or at the start of the next line
     if typ == "NAME" and wants_value:
-        if _CALL_AFTER.match(text, pos + len(found)):
-            return "calls cannot be nested: bind the inner call first, e.g. x = context.action(...), then pass $x"
+        if (inner := _CALL_AFTER.match(text, pos + len(found))) is not None:
+            call = re.sub(r"[ \t(]+", "", found + inner.group())
+            return f"calls cannot be nested: bind the inner call first, e.g. x = {call}(...), then pass $x"
         return f'strings need quotes: "{found}"' + (" (or use $name to read an assigned result)" if found else "")
     if typ == "LPAR" and "EQUAL" in expected:
         return "calls cannot be nested: bind the inner call first, e.g. x = context.action(...), then pass $x"

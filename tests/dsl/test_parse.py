@@ -365,8 +365,9 @@ ERRORS = [
     ("notes.put(key=\u2018milk\u2019)", 1, 15, "curly quotes", "straight quotes"),
     ("\u201ca.b()", 1, 1, "curly quotes", "straight quotes"),
     # nested calls
-    ("notes.put(value=notes.get(key=1))", 1, 17, "unexpected 'notes'", "calls cannot be nested"),
-    ("notes.put(value=contexts())", 1, 17, "unexpected 'contexts'", "calls cannot be nested"),
+    ("notes.put(value=notes.get(key=1))", 1, 17, "unexpected 'notes'", "e.g. x = notes.get(...), then pass $x"),
+    ("notes.put(value=contexts())", 1, 17, "unexpected 'contexts'", "e.g. x = contexts(...), then pass $x"),
+    ("a.b(v=[research . lit.tasks ()])", 1, 8, "unexpected 'research'", "x = research.lit.tasks(...), then"),
     ("notes.put(notes.get())", 1, 16, "unexpected '.'", None),
     # positional after keyword
     ("a.b(x=1, 2)", 1, 10, "unexpected '2'", "positional arguments come before keyword arguments"),
