@@ -3,14 +3,16 @@ histories between stores. A thin surface over `scint.Session`."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import IO, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -21,6 +23,7 @@ from rich.text import Text
 import scint
 from scint.cli import display
 from scint.cli import modules as _modules
+from scint.cli.inputs import cli_wording, import_modules, imports_from, read_text, where
 from scint.errors import ScintError
 
 app = typer.Typer(
@@ -84,11 +87,20 @@ def root(
     branch: Annotated[
         str | None, typer.Option("--branch", help="Work on this branch (default: the store's current branch).")
     ] = None,
+    imports: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--import",
+            help="A module that registers context types (repeatable; also $SCINT_IMPORT, comma-separated).",
+            show_default=False,
+        ),
+    ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
 ) -> None:
     """Scint: one small, exact language for changing and inspecting shared state, with every change recorded."""
+    import_modules(imports_from(imports))
     options = Options(store, branch)
     ctx.obj = options
     ctx.call_on_close(options.close)
@@ -98,17 +110,8 @@ def _opts(ctx: typer.Context) -> Options:
     return ctx.obj if isinstance(ctx.obj, Options) else Options(None, None)
 
 
-def _read(file: str) -> str:
-    if file == "-":
-        return sys.stdin.read()
-    try:
-        return Path(file).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScintError(f"cannot read {file}: {getattr(exc, 'strerror', None) or exc}") from None
-
-
 def _json(data: Any) -> None:
-    out.print(json.dumps(data, ensure_ascii=False, indent=2, default=str), markup=False, soft_wrap=True)
+    out.print(display.clean(json.dumps(data, ensure_ascii=False, indent=2, default=str)), markup=False, soft_wrap=True)
 
 
 @contextmanager
@@ -165,14 +168,41 @@ def run(
     """Run a program atomically: print each statement's result, then the branch and version.
 
     If any statement fails, nothing is recorded and the error (with its line and caret) goes to stderr."""
-    text = _read(file)
-    where = "<stdin>" if file == "-" else file
+    text = read_text(file)
     try:
         program = scint.parse(text)
     except ScintError as exc:
-        raise ScintError(f"{where}: {exc}") from None
+        raise ScintError(f"{where(file)}: {exc}") from None
     opts = _opts(ctx)
-    s = opts.session()
+    s: scint.Session | None = None
+    before = 0
+    try:
+        s = opts.session()
+        before = s.version
+        _run(s, program, where(file), fresh=fresh, dry_run=dry_run, show_log=show_log, as_json=as_json)
+    except KeyboardInterrupt:
+        message = "interrupted before the program started: nothing was recorded"
+        err.print(message if s is None else _interrupted(s, text, before, dry_run), markup=False)
+        raise typer.Exit(130) from None
+
+
+def _interrupted(s: scint.Session, text: str, before: int, dry_run: bool) -> str:
+    """What Ctrl-C during `scint run` left behind: the program is wholly recorded or not at all; say which."""
+    if dry_run:
+        return "interrupted: a dry run records nothing"
+    try:
+        now = s.version  # the session reloads the head after an interrupt
+        latest = s.log(limit=1) if now > before else []
+    except (ScintError, KeyboardInterrupt):
+        return "interrupted: could not check the store; run `scint log` to see whether the program was recorded"
+    if latest and latest[0].source.strip() == text.strip():
+        return f"interrupted: the program was recorded ({s.branch_name} @ {now}); its output was cut short"
+    return f"interrupted: the program was not recorded ({s.branch_name} is at version {now})"
+
+
+def _run(
+    s: scint.Session, program: scint.Program, where: str, *, fresh: bool, dry_run: bool, show_log: bool, as_json: bool
+) -> None:
     if fresh and not dry_run and (s.version > 0 or len(s.view())):
         with scint.open("memory://") as scratch:  # check it works from an empty state before writing anything
             scratch.run(program)
@@ -212,14 +242,44 @@ def repl(
 
 
 @app.command()
-def fmt(file: Annotated[str, typer.Argument(help="A .scint file, or - for standard input.")]) -> None:
-    """Print FILE in canonical form (exit 1 with the error if it is not valid Scint)."""
-    text = _read(file)
+def fmt(
+    file: Annotated[str, typer.Argument(help="A .scint file, or - for standard input.")],
+    check: Annotated[
+        bool, typer.Option("--check", help="Write nothing; exit 1 if FILE is not in canonical form.")
+    ] = False,
+    write: Annotated[bool, typer.Option("--write", help="Rewrite FILE in canonical form.")] = False,
+) -> None:
+    """Print FILE in canonical form, keeping its comments and blank lines (exit 1 if it is not valid Scint)."""
+    if check and write:
+        raise ScintError("fmt takes --check or --write, not both")
+    if write and file == "-":
+        raise ScintError("fmt --write rewrites a file; for standard input, leave out --write")
+    text = read_text(file)
     try:
-        formatted = scint.format(scint.parse(text))
+        formatted = scint.format(scint.parse(text), comments=True)
     except ScintError as exc:
-        raise ScintError(f"{'<stdin>' if file == '-' else file}: {exc}") from None
+        raise ScintError(f"{where(file)}: {exc}") from None
+    if check:
+        if formatted != text:
+            err.print(f"{where(file)} is not in canonical form (scint fmt --write {file} rewrites it)", markup=False)
+            raise typer.Exit(1)
+        return
+    if write:
+        if formatted != text:
+            _replace(Path(file), formatted)
+        return
     sys.stdout.write(formatted)
+
+
+def _replace(path: Path, text: str) -> None:
+    """Write `text` to `path` whole or not at all (a temporary file renamed over it)."""
+    tmp = path.with_name(f".{path.name}.scint-fmt")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ScintError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 # -- looking at the state and its history -------------------------------------------------------------------------
@@ -234,10 +294,26 @@ def show(
 ) -> None:
     """Show the contexts and their state as a tree."""
     view = _opts(ctx).session().view(path=path, at=at)
+    _note_unloaded(view)
     if as_json:
-        out.print(view.render("json"), markup=False, soft_wrap=True)
+        out.print(display.clean(view.render("json")), markup=False, soft_wrap=True)
     else:
         out.print(display.view_tree(view))
+
+
+def _note_unloaded(view: scint.ContextMapView) -> None:
+    """Say (on stderr) which contexts are of types not loaded here: their state is shown as stored data."""
+    from scint.contexts.registry import registered
+
+    known = registered()
+    missing = sorted({view.type_of(p) for p in view.paths()} - set(known))
+    if missing:
+        names = ", ".join(display.clean(m) for m in missing)
+        err.print(
+            f"note: not loaded here: {names} (pass --import MODULE or set SCINT_IMPORT); their contexts show their "
+            "state as stored data, which may miss their latest actions, and cannot be changed",
+            markup=False,
+        )
 
 
 @app.command()
@@ -253,10 +329,22 @@ def log(
     if as_json:
         _json([{**e.as_dict(), "events": e.events} for e in entries])
         return
-    if not entries:
+    if not entries and (show_all or limit > 0):
         out.print(Text(f"{s.branch_name} has no history yet (version {s.version})", style="dim"))
         return
     out.print(display.log_table(entries, title=f"{s.branch_name} @ {s.version}"))
+
+
+@contextmanager
+def _own_words() -> Iterator[None]:
+    """For commands that run a built-in program for the user (`history.checkout(...)`): the error without the
+    statement it came from, which the user never wrote."""
+    try:
+        yield
+    except ScintError as exc:
+        if exc.statement is not None:
+            exc.args = (exc.message,)
+        raise
 
 
 @app.command()
@@ -267,7 +355,8 @@ def branch(
 ) -> None:
     """Create a branch from this one (without switching to it)."""
     s = _opts(ctx).session()
-    s.branch(name, at=at)
+    with _own_words():
+        s.branch(name, at=at)
     out.print(f"created branch {name} from {s.branch_name}@{s.version if at is None else at}", markup=False)
 
 
@@ -275,7 +364,8 @@ def branch(
 def checkout(ctx: typer.Context, name: Annotated[str, typer.Argument(help="The branch to switch to.")]) -> None:
     """Switch the store's current branch."""
     s = _opts(ctx).session()
-    s.checkout(name)
+    with _own_words():
+        s.checkout(name)
     out.print(f"on branch {s.branch_name} at version {s.version}", markup=False)
 
 
@@ -320,7 +410,7 @@ def replay(
     with _progress(f"replaying {s.branch_name} to version {target}", target) as advance:
         view = s.replay(to=to, progress=advance)
     if as_json:
-        out.print(view.render("json"), markup=False, soft_wrap=True)
+        out.print(display.clean(view.render("json")), markup=False, soft_wrap=True)
     else:
         out.print(display.view_tree(view))
 
@@ -328,29 +418,69 @@ def replay(
 # -- moving histories ---------------------------------------------------------------------------------------------
 
 
+@contextmanager
+def _scratch_file(name: str) -> Iterator[Path]:
+    """A path in a private temporary directory, removed afterwards (for `-`: standard input or output)."""
+    with tempfile.TemporaryDirectory(prefix="scint-") as tmp:
+        yield Path(tmp) / name
+
+
+def _copy(src: IO[Any], dst: IO[Any]) -> None:
+    """Copy a stream to another in chunks: the binary layer of a text stream when it has one (standard input
+    and output), else text (an embedding host's or a test's StringIO), encoding or decoding UTF-8 to fit."""
+    reader = getattr(src, "buffer", src)
+    writer = getattr(dst, "buffer", dst)
+    if writer is not dst:
+        dst.flush()  # what the text layer holds goes first
+    wants_text = isinstance(writer, io.TextIOBase)
+    while chunk := reader.read(1 << 16):
+        if isinstance(chunk, bytes) and wants_text:
+            chunk = chunk.decode("utf-8", "replace")
+        elif isinstance(chunk, str) and not wants_text:
+            chunk = chunk.encode("utf-8", "surrogateescape")
+        writer.write(chunk)
+    writer.flush()
+
+
 @app.command()
-def export(ctx: typer.Context, file: Annotated[str, typer.Argument(help="The JSON Lines file to write.")]) -> None:
+def export(
+    ctx: typer.Context,
+    file: Annotated[str, typer.Argument(help="The JSON Lines file to write, or - for standard output.")],
+) -> None:
     """Write this branch's whole history to FILE (checksummed JSON Lines)."""
     s = _opts(ctx).session()
     version = s.version
-    with _progress(f"exporting {s.branch_name}", version + 2) as advance:
-        count = s.export(file, progress=advance)
-    out.print(f"exported {count} events of {s.branch_name}@{version} to {file}", markup=False)
+    with _progress(f"exporting {s.branch_name}", version + 2) as advance, _scratch_file("export.jsonl") as tmp:
+        count = s.export(tmp if file == "-" else file, progress=advance)
+        if file == "-":
+            with tmp.open("rb") as fh:
+                _copy(fh, sys.stdout)
+    (err if file == "-" else out).print(
+        f"exported {count} events of {s.branch_name}@{version} to {'<stdout>' if file == '-' else file}", markup=False
+    )
 
 
 @app.command("import")
-def import_(ctx: typer.Context, file: Annotated[str, typer.Argument(help="A file written by scint export.")]) -> None:
+def import_(
+    ctx: typer.Context,
+    file: Annotated[str, typer.Argument(help="A file written by scint export, or - for standard input.")],
+) -> None:
     """Load a history written by `scint export` into the store (as --branch, or the branch it was exported from)."""
     opts = _opts(ctx)
-    what = file
-    try:  # the export's header names its branch and version: say what is coming
-        with Path(file).open(encoding="utf-8") as fh:
-            header = json.loads(fh.readline())
-        what = f"{header['branch']}@{header['version']} from {file}"
-    except (OSError, ValueError, KeyError, TypeError):
-        pass  # scint.load says what is wrong with the file
-    with _progress(f"importing {what}", None) as advance:
-        session = scint.load(file, into=opts.url, branch=opts.branch, progress=lambda done, total: advance(done, total))
+    with _scratch_file("import.jsonl") as tmp:
+        if file == "-":
+            with tmp.open("wb") as fh:
+                _copy(sys.stdin, fh)
+        path = tmp if file == "-" else Path(file)
+        what = where(file)
+        try:  # the export's header names its branch and version: say what is coming
+            with path.open(encoding="utf-8") as fh:
+                header = json.loads(fh.readline(1 << 16))
+            what = f"{header['branch']}@{header['version']} from {where(file)}"
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # scint.load says what is wrong with the file
+        with _progress(f"importing {display.clean(what)}", None) as advance:
+            session = scint.load(path, into=opts.url, branch=opts.branch, progress=lambda done, n: advance(done, n))
     with session:
         out.print(
             f"imported branch {session.branch_name} at version {session.version} into {session.url}", markup=False
@@ -409,7 +539,8 @@ def main(argv: list[str] | None = None) -> None:
         _modules.add_commands(app, err)  # `scint NAME` for the commands installed modules bring
         app(args=argv, prog_name="scint")
     except ScintError as exc:
-        err.print(f"error: {exc}", markup=False, style="red" if err.is_terminal else None)
+        message = display.clean(cli_wording(str(exc)))
+        err.print(f"error: {message}", markup=False, style="red" if err.is_terminal else None)
         sys.exit(1)
     except KeyboardInterrupt:
         err.print("interrupted", markup=False)
@@ -417,5 +548,6 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # keep the promise of no tracebacks, unless asked for one
         if os.environ.get("SCINT_DEBUG"):
             raise
-        err.print(f"error: internal error: {type(exc).__name__}: {exc} (SCINT_DEBUG=1 shows the traceback)")
+        message = display.clean(f"{type(exc).__name__}: {exc}")
+        err.print(f"error: internal error: {message} (SCINT_DEBUG=1 shows the traceback)", markup=False)
         sys.exit(1)

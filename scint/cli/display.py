@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,6 +16,7 @@ import scint
 
 __all__ = [
     "branches_table",
+    "clean",
     "diff_tree",
     "log_table",
     "result_footer",
@@ -24,9 +26,20 @@ __all__ = [
 ]
 
 
+# Characters a terminal acts on rather than shows: C0 controls but line break and tab, DEL, C1 controls (0x9b
+# is a one-byte CSI), and the bidirectional overrides that reorder what is shown.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean(text: str) -> str:
+    """`text` with every character a terminal would act on written as a `\\uXXXX` escape (as JSON writes it, so
+    JSON stays JSON): stored values cannot clear the screen, move the cursor or retitle the window."""
+    return _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def short(value: Any, width: int = 200) -> str:
     """A value as Scint writes it (JSON), on one line, cut at `width` characters."""
-    text = json.dumps(value, ensure_ascii=False, separators=(", ", ": "), default=str)
+    text = clean(json.dumps(value, ensure_ascii=False, separators=(", ", ": "), default=str))
     return text if len(text) <= width else text[: max(width - 16, 1)] + f"... ({len(text):,} chars)"
 
 
@@ -36,7 +49,7 @@ def _first_line(text: str, width: int = 100) -> str:
     more = len(lines) > 1
     if len(first) > width:
         first, more = first[: width - 1], True
-    return first + (" …" if more else "")
+    return clean(first) + (" …" if more else "")
 
 
 def statements_table(program: scint.Program, result: scint.Result) -> Table:
@@ -74,14 +87,14 @@ def result_renderable(program: scint.Program | None, result: scint.Result) -> Re
         parts.append(statements_table(program, result))
     elif result.value is not None:
         value = result.value
-        parts.append(Text(value if isinstance(value, str) else _pretty(value), style="green"))
+        parts.append(Text(clean(value) if isinstance(value, str) else _pretty(value), style="green"))
     parts.append(result_footer(result))
     return Group(*parts)
 
 
 def _pretty(value: Any) -> str:
     text = json.dumps(value, ensure_ascii=False, default=str)
-    return text if len(text) <= 100 else json.dumps(value, ensure_ascii=False, indent=2, default=str)
+    return clean(text if len(text) <= 100 else json.dumps(value, ensure_ascii=False, indent=2, default=str))
 
 
 def log_table(entries: Sequence[scint.LogEntry], title: str | None = None) -> Table:
@@ -93,9 +106,8 @@ def log_table(entries: Sequence[scint.LogEntry], title: str | None = None) -> Ta
     table.add_column("events", justify="right", no_wrap=True)
     table.add_column("program", no_wrap=True, overflow="ellipsis", max_width=80)
     for e in entries:
-        table.add_row(
-            str(e.version), e.time.strftime("%Y-%m-%d %H:%M:%S"), e.actor, str(e.events), Text(_first_line(e.source))
-        )
+        when = e.time.strftime("%Y-%m-%d %H:%M:%S")
+        table.add_row(str(e.version), when, clean(e.actor), str(e.events), Text(_first_line(e.source)))
     return table
 
 
@@ -124,12 +136,12 @@ def view_tree(view: scint.ContextMapView, width: int = 200) -> Tree:
         parent, _, name = path.rpartition(".")
         head = Text()
         head.append(path if parent not in nodes else name, style="bold")
-        head.append(f" ({view.type_of(path)})", style="italic magenta")
+        head.append(f" ({clean(view.type_of(path))})", style="italic magenta")
         node = nodes.get(parent, root).add(head)
         nodes[path] = node
         for key, value in view.get(path).items():
             line = Text()
-            line.append(f"{key}: ", style="dim")
+            line.append(f"{clean(key)}: ", style="dim")
             line.append(short(value, width))
             node.add(line)
     if not view.paths():
@@ -149,9 +161,9 @@ def diff_tree(diff: scint.Diff, width: int = 120) -> Tree:
         root.add(Text("no differences", style="dim"))
         return root
     for path, type_name in diff.added.items():
-        root.add(Text(f"+ {path} ({type_name})", style="green"))
+        root.add(Text(f"+ {path} ({clean(type_name)})", style="green"))
     for path, type_name in diff.removed.items():
-        root.add(Text(f"- {path} ({type_name})", style="red"))
+        root.add(Text(f"- {path} ({clean(type_name)})", style="red"))
     for path, fields in diff.changed.items():
         node = root.add(Text(f"~ {path}", style="yellow"))
         for field, d in fields.items():
@@ -159,11 +171,11 @@ def diff_tree(diff: scint.Diff, width: int = 120) -> Tree:
                 node.add(_change(field, d["from"], d["to"], width))
                 continue
             for k, v in d.get("added", {}).items():
-                node.add(Text(f"+ {field}[{json.dumps(k)}]: {short(v, width)}", style="green"))
+                node.add(Text(f"+ {field}[{short(k)}]: {short(v, width)}", style="green"))
             for k in d.get("removed", []):
-                node.add(Text(f"- {field}[{json.dumps(k)}]", style="red"))
+                node.add(Text(f"- {field}[{short(k)}]", style="red"))
             for k, ch in d.get("changed", {}).items():
-                node.add(_change(f"{field}[{json.dumps(k)}]", ch["from"], ch["to"], width))
+                node.add(_change(f"{field}[{short(k)}]", ch["from"], ch["to"], width))
             if "appended" in d:
                 n = len(d["appended"])
                 node.add(Text(f"+ {field}: {n} appended {short(d['appended'], width)}", style="green"))

@@ -329,7 +329,7 @@ class Repl:
             self.bindings.update(result.bindings)
             self.console.print(display.result_renderable(program, result))
         except scint.ScintError as exc:
-            self.console.print(Text(f"error: {exc}", style="red"))
+            self.console.print(Text(display.clean(f"error: {exc}"), style="red"))
         return True
 
     def command(self, line: str) -> bool:

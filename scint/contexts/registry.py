@@ -58,7 +58,10 @@ def get_type(name: str) -> type[Context]:
         cls = _TYPES.get(name)
     if cls is None:
         names = sorted(_TYPES)
-        raise BadArguments(f"no context type `{name}`{did_you_mean(name, names)}; the types are: {', '.join(names)}")
+        raise BadArguments(
+            f"no context type `{name}`{did_you_mean(name, names)}; the types are: {', '.join(names)} (a type of your "
+            "own is registered by importing its module: on the command line, --import MODULE or SCINT_IMPORT)"
+        )
     return cls
 
 

@@ -21,6 +21,8 @@ from typing import Any
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
 
+from scint.contexts.registry import get_type
+from scint.contexts.unloaded import not_loaded
 from scint.core.bindings import is_param_name
 from scint.core.map import ContextMap, branch_id
 from scint.errors import HistoryError
@@ -347,9 +349,14 @@ def check_imported(state: Any, doc: dict[str, Any]) -> None:
     """An imported event's arguments are what the live path would have recorded: the built-ins' arguments with
     their types, or an action's every parameter, type-checked against its signature. (Unknown contexts and
     actions are named when the event is applied; events of an older schema version are upcast there.)"""
-    from scint.errors import ScintError
+    from scint.errors import BadArguments, ScintError
 
     path, action, args = doc["path"], doc["action"], doc["args"]
+    if path == "" and action == "create_context" and isinstance(args.get("type"), str):
+        try:  # its events could not be checked or replayed: refuse the file rather than store them unchecked
+            get_type(args["type"])
+        except ScintError:  # not a HistoryError: the file is not damaged, this process lacks the type
+            raise BadArguments(f"`{args.get('name')}` is created with an unknown type: {not_loaded(args['type'])}")
     if path == "":
         wanted = _BUILTIN_ARGS.get(action)
         if wanted is not None and (

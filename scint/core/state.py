@@ -14,6 +14,7 @@ from typing import Any
 from scint.contexts.base import NAME_RE, Context, call_spec, did_you_mean
 from scint.contexts.registry import get_type
 from scint.contexts.types import copy_value
+from scint.contexts.unloaded import is_unloaded, not_loaded, stored_type
 from scint.errors import ActionError, BadArguments, ConflictError, HistoryError, UnknownContext
 
 __all__ = ["BUILTIN_NAMES", "MapState"]
@@ -65,7 +66,7 @@ class _Watch:
 class MapState:
     """All contexts of a branch, by dotted path, in creation order."""
 
-    __slots__ = ("_children", "_reach", "_txn", "contexts", "reached", "result", "time")
+    __slots__ = ("_children", "_reach", "_txn", "contexts", "reached", "result", "stale", "time")
 
     def __init__(self) -> None:
         self.contexts: dict[str, Context] = {}
@@ -78,6 +79,9 @@ class MapState:
         self.reached: list[Context] = []
         self.time: datetime | str | None = None  # the event being applied: when it was recorded
         self.result: Any = None  # the result of the last applied action (not state)
+        # Replay met a context whose type is not registered (scint/contexts/unloaded.py) and could not apply what
+        # it recorded: the state is partly out of date, so it may be read but not written or snapshotted.
+        self.stale = False
 
     # -- persistence --------------------------------------------------------------------------------------
 
@@ -95,14 +99,8 @@ class MapState:
     def from_data(cls, data: dict[str, list[Any]]) -> MapState:
         state = cls()
         for path, (type_name, fields, *version) in data.items():
-            try:
-                ctype = get_type(type_name)
-            except BadArguments:
-                raise HistoryError(
-                    f"the history uses the context type `{type_name}` (at {path}), which is not registered here; "
-                    "import or register it before opening this store"
-                ) from None
             saved = version[0] if version else 1
+            ctype, _unloaded = stored_type(type_name, saved)  # not registered: its state kept as data, read-only
             if saved < ctype.schema_version:
                 fields = ctype.upcast_state(fields, saved)
             state._insert(path, ctype.restore(fields, path, state))
@@ -215,28 +213,34 @@ class MapState:
     def apply(self, path: str, action: str, args: dict[str, Any], version: int = 1, fresh: bool = False) -> Any:
         """Apply one recorded action: a built-in (path "") or an action of the context at `path`. `version` is
         the schema version of the target's type when the event was recorded (older events are upcast)."""
+        if self._txn is not None and self.stale:
+            raise ActionError(
+                "this branch's state could not be fully replayed, so it can be read but not changed: "
+                + "; ".join(sorted({not_loaded(c.__scint_type__) for c in self.contexts.values() if is_unloaded(c)}))
+            )
         if path == "":
             if action == "create_context":
-                if self._txn is None:  # replaying history: a type that is gone is the store's problem to name
-                    try:
-                        get_type(args["type"])
-                    except BadArguments:
-                        raise HistoryError(
-                            f"the history uses the context type `{args['type']}` (at {args.get('name')}), which is "
-                            "not registered here; import or register it before opening this store"
-                        ) from None
+                ctype = None
+                if self._txn is None:  # replaying: a type that is not registered here is kept as data, read-only
+                    ctype, unloaded = stored_type(args["type"], version)
+                    self.stale = self.stale or unloaded  # its settings are known, its defaults are not
                 config = args.get("config") or {}
                 if version > 1 or config:
-                    ctype = get_type(args["type"])
+                    ctype = ctype or get_type(args["type"])
                     if version < ctype.schema_version:
                         config = ctype.upcast_state(dict(config), version)
-                return self.create(args["name"], args["type"], args.get("parent"), config)
+                return self.create(args["name"], args["type"], args.get("parent"), config, ctype)
             if action == "drop_context":
                 return self.drop(args["path"])
             raise HistoryError(f"unknown built-in action `{action}` in the history")
         ctx = self.contexts.get(path)
         if ctx is None:
             raise HistoryError(f"the history applies `{action}` to `{path}`, which does not exist")
+        if is_unloaded(ctx):
+            if self._txn is not None:
+                raise ActionError(f"cannot change `{path}`: {not_loaded(ctx.__scint_type__)}")
+            self.stale = True  # its type's code is not here to apply what it recorded
+            return None
         if version < ctx.schema_version:
             action, args = type(ctx).upcast_event(action, args, version)
         spec = type(ctx).__scint_specs__.get(action)
@@ -262,8 +266,10 @@ class MapState:
         finally:
             self._reach = outer
 
-    def create(self, name: str, type_name: str, parent: str | None, config: dict[str, Any]) -> str:
-        """Create a context; returns its path."""
+    def create(
+        self, name: str, type_name: str, parent: str | None, config: dict[str, Any], ctype: type[Context] | None = None
+    ) -> str:
+        """Create a context (of `ctype`, default: the registered type `type_name`); returns its path."""
         parent = parent or ""
         if not isinstance(name, str) or not NAME_RE.fullmatch(name):
             raise BadArguments(
@@ -286,7 +292,7 @@ class MapState:
             raise BadArguments(f"contexts nest at most {_MAX_PATH_DEPTH} deep")
         if len(self.contexts) >= _MAX_CONTEXTS:
             raise ActionError(f"a map holds at most {_MAX_CONTEXTS:,} contexts")
-        ctype = get_type(type_name)
+        ctype = ctype or get_type(type_name)
         fields = ctype.initial_state(config, where=f"create_context({name!r}, type={type_name!r})")
         self._restructure()
         self._insert(path, ctype.restore(fields, path, self))

@@ -28,19 +28,22 @@ __all__ = [
 ]
 
 
+@attrs.frozen(slots=True, repr=False)
 class Span:
     """Where a node came from: character offsets into the source, with 1-based line and column on demand."""
 
-    __slots__ = ("_source", "end", "start")
-
-    def __init__(self, start: int, end: int, source: str) -> None:
-        self.start = start
-        self.end = end
-        self._source = source
+    start: int
+    end: int
+    _source: str = attrs.field(eq=False, hash=False)
 
     def _locate(self, offset: int) -> tuple[int, int]:
         line = self._source.count("\n", 0, offset) + 1
         return line, offset - (self._source.rfind("\n", 0, offset) + 1) + 1
+
+    @property
+    def source(self) -> str:
+        """The whole text the offsets point into."""
+        return self._source
 
     @property
     def line(self) -> int:

@@ -96,8 +96,78 @@ def format_statement(stmt: Statement) -> str:
     raise TypeError(f"not a Scint statement: {stmt!r}")
 
 
-def format_program(program: Program) -> str:
-    """Canonical text of a program: one statement per line, ending with a newline if there are any."""
+def format_program(program: Program, *, comments: bool = False) -> str:
+    """Canonical text of a program: one statement per line, ending with a newline if there are any.
+
+    With `comments=True`, a program parsed from text keeps its comments and blank lines: a comment after a
+    statement stays at the end of its line, one on its own line stays there, one inside a statement goes on its
+    own line before it, and any run of blank lines between statements becomes one."""
     if not isinstance(program, Program):
         raise BadArguments(f"format() takes a Program (from scint.parse), not {type(program).__name__}")
+    if not isinstance(comments, bool):
+        raise BadArguments(f"format(comments=...) takes true or false, not {type(comments).__name__}")
+    if comments and _spans_fit(program):
+        return _with_comments(program)
     return "".join(format_statement(s) + "\n" for s in program.statements)
+
+
+def _spans_fit(program: Program) -> bool:
+    """Whether every statement's span points into the program's own text, in order (a Program built by hand,
+    or with statements from elsewhere, has no comments to keep)."""
+    last = 0
+    for stmt in program.statements:
+        span = stmt.span
+        if span is None or span.source is not program.source or span.start < last or span.end > len(program.source):
+            return False
+        last = span.end
+    return True
+
+
+_BLANK_LINE = re.compile(r"\n[ \t\f\r]*\n")
+_TRAILING_SPACE = " \t\f\r"
+
+
+def _with_comments(program: Program) -> str:
+    from scint.dsl.scan import comments
+
+    text = program.source
+    notes = comments(text)
+    lines: list[str] = []
+    end = 0  # where the previous line's text ended in the source
+    i = 0  # the next comment
+    statements = program.statements
+    for n, stmt in enumerate(statements):
+        span = stmt.span
+        assert span is not None  # checked by _spans_fit
+        while i < len(notes) and notes[i][0] < span.start:  # comments on lines of their own
+            end = _line(lines, text, end, notes[i][0], notes[i][1].rstrip(_TRAILING_SPACE)) + len(notes[i][1])
+            i += 1
+        first = len(lines)
+        while i < len(notes) and notes[i][0] < span.end:  # comments inside the statement: before it
+            lines.append(notes[i][1].rstrip(_TRAILING_SPACE))
+            i += 1
+        if first and _BLANK_LINE.search(text, end, span.start):
+            lines.insert(first, "")
+        statement = format_statement(stmt)
+        end = span.end
+        if (  # a comment after the last statement on its line ends that line
+            i < len(notes)
+            and "\n" not in text[end : notes[i][0]]
+            and (n + 1 == len(statements) or statements[n + 1].span.start > notes[i][0])  # type: ignore[union-attr]
+        ):
+            statement += "  " + notes[i][1].rstrip(_TRAILING_SPACE)
+            end = notes[i][0] + len(notes[i][1])
+            i += 1
+        lines.append(statement)
+    for offset, note in notes[i:]:
+        end = _line(lines, text, end, offset, note.rstrip(_TRAILING_SPACE)) + len(note)
+    return "".join(line + "\n" for line in lines)
+
+
+def _line(lines: list[str], text: str, end: int, start: int, line: str) -> int:
+    """Append `line` (a comment on its own line starting at `start`), after a blank line if the source had one
+    since `end`; returns `start`."""
+    if lines and _BLANK_LINE.search(text, end, start):
+        lines.append("")
+    lines.append(line)
+    return start

@@ -26,6 +26,7 @@ from lark.parsers.lalr_analysis import Shift
 from scint.dsl.ast import Assign, Call, Const, DictValue, Keyword, ListValue, Program, Ref, Span, fast_constructor
 from scint.dsl.grammar import lark_parser
 from scint.dsl.limits import Limits, check_limits
+from scint.dsl.scan import open_brackets, viable
 from scint.dsl.syntax_errors import lex_error, parse_error
 from scint.errors import LimitExceeded, ScintError, ScintSyntaxError
 
@@ -39,6 +40,7 @@ _new_keyword = fast_constructor(Keyword)
 _new_call = fast_constructor(Call)
 _new_assign = fast_constructor(Assign)
 _new_program = fast_constructor(Program)
+_new_span = fast_constructor(Span)
 
 _ESCAPES = {
     '"': '"',
@@ -292,53 +294,6 @@ def _parse(text: str, limits: Limits) -> Program:
         raise LimitExceeded("the program is nested too deeply") from None
 
 
-def _viable(states: list[int]) -> set[str]:
-    """The terminals that can really come next (LALR states merge lookaheads; simulate each one's reductions)."""
-    t = _tables()
-    out = set()
-    for typ in t.actions[states[-1]]:
-        if not (typ.isupper() or typ == "$END"):
-            continue
-        stack = list(states)
-        while True:
-            act = t.actions[stack[-1]].get(typ)
-            if act is None:
-                break
-            if act >= 0 or (typ == "$END" and t.rules[~act][1] == "start"):
-                out.add(typ)
-                break
-            n, origin = t.rules[~act]
-            if n:
-                del stack[-n:]
-            stack.append(t.actions[stack[-1]][origin])
-    return out
-
-
-def _open_brackets(text: str, stop: int) -> list[int]:
-    """Offsets of the brackets still open at `stop` (for "missing )" hints; only computed for errors)."""
-    t = _tables()
-    opens: list[int] = []
-    pos = 0
-    while pos < stop:
-        if text[pos] in _SPACE:  # skip a run of white space at once, as the loop does (linear, not quadratic)
-            run = _SPACE_RUN.match(text, pos).end()
-            if run == len(text) or text[run] not in "\n#":
-                pos = run
-                continue
-            m = t.regex.match(text, run)
-            pos = m.end() if m is not None and m.lastgroup == "_NL" else run
-            continue
-        m = t.regex.match(text, pos)
-        if m is None:
-            break
-        if m.lastgroup in _OPENERS:
-            opens.append(pos)
-        elif m.lastgroup in _CLOSERS and opens:
-            opens.pop()
-        pos = m.end()
-    return opens
-
-
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _SPACE_RUN = re.compile(f"[{re.escape(_SPACE)}]*")
 
@@ -416,7 +371,7 @@ class _Parser:
                 else:
                     m = match(text, pos)
                     if m is None:
-                        raise lex_error(text, pos, _open_brackets(text, pos))
+                        raise lex_error(text, pos, open_brackets(text, pos))
                     tid = group_ids[m.lastindex]
                     end = m.end()
                     if tid == id_name:
@@ -428,9 +383,9 @@ class _Parser:
                             tid = kw
                             val = convert(tid, pos, end)
                     elif tid == id_string:
-                        val = new_const(string(pos, end), Span(pos, end, text))
+                        val = new_const(string(pos, end), _new_span(pos, end, text))
                     elif tid == id_int and -max_int < (number := int(m.group())) < max_int:
-                        val = new_const(number, Span(pos, end, text))
+                        val = new_const(number, _new_span(pos, end, text))
                     elif tid == id_nl:
                         val = None
                     elif tid in ignore:
@@ -458,7 +413,7 @@ class _Parser:
                         del states[1 - n :]
                         del heights[1 - n :]
                     elif n < 0:
-                        raise parse_error(text, pos, end, t.names[tid], _viable(states), _open_brackets(text, pos))
+                        raise parse_error(text, pos, end, t.names[tid], viable(states), open_brackets(text, pos))
                     state = states[-1] = table[states[-2]][lhs]
                     continue
                 if n == 1:
@@ -492,20 +447,20 @@ class _Parser:
                     f"{text[start:end]} is outside the integer range (-2**{self.limits.max_int_bits}, "
                     f"2**{self.limits.max_int_bits})"
                 )
-            return _new_const(n, Span(start, end, text))
+            return _new_const(n, _new_span(start, end, text))
         if typ == "FLOAT":
             x = float(text[start:end])
             if math.isinf(x):
                 raise LimitExceeded(f"{text[start:end]} is too large for a floating-point number")
-            return _new_const(x, Span(start, end, text))
+            return _new_const(x, _new_span(start, end, text))
         if typ == "REF":
             return (text[start + 1 : end], start)
         if typ == "TRUE":
-            return _new_const(True, Span(start, end, text))
+            return _new_const(True, _new_span(start, end, text))
         if typ == "FALSE":
-            return _new_const(False, Span(start, end, text))
+            return _new_const(False, _new_span(start, end, text))
         if typ == "NULL":
-            return _new_const(None, Span(start, end, text))
+            return _new_const(None, _new_span(start, end, text))
         raise AssertionError(f"no value for terminal {typ}")  # pragma: no cover - every lexed kind is handled
 
     def string(self, start: int, end: int) -> str:
@@ -547,7 +502,7 @@ class _Parser:
         path, start = kids[0]
         end = kids[-1] + 1  # offset of ")"
         if len(kids) == 2:
-            return _new_call(path, (), (), Span(start, end, self.text))
+            return _new_call(path, (), (), _new_span(start, end, self.text))
         args = []
         kwargs = []
         seen = set()
@@ -562,20 +517,20 @@ class _Parser:
                 args.append(arg)
         if len(kids) - 2 > self.limits.max_items:
             self._items(len(kids) - 2, f"the call {'.'.join(path)}(...)")
-        return _new_call(path, tuple(args), tuple(kwargs), Span(start, end, self.text))
+        return _new_call(path, tuple(args), tuple(kwargs), _new_span(start, end, self.text))
 
     def b_assign(self, kids: list[Any]) -> Assign:
         (name, start), call = self._name(kids[0]), kids[1]
-        return _new_assign(name, call, Span(start, call.span.end, self.text))
+        return _new_assign(name, call, _new_span(start, call.span.end, self.text))
 
     def b_keyword(self, kids: list[Any]) -> Keyword:
         (name, start), value = self._name(kids[0]), kids[1]
-        return _new_keyword(name, value, Span(start, value.span.end, self.text))
+        return _new_keyword(name, value, _new_span(start, value.span.end, self.text))
 
     def b_list(self, kids: list[Any]) -> ListValue:
         if len(kids) - 2 > self.limits.max_items:
             self._items(len(kids) - 2, "a list")
-        return _new_list(tuple(kids[1:-1]), Span(kids[0], kids[-1] + 1, self.text))
+        return _new_list(tuple(kids[1:-1]), _new_span(kids[0], kids[-1] + 1, self.text))
 
     def b_dict(self, kids: list[Any]) -> DictValue:
         pairs = kids[1:-1]
@@ -585,7 +540,7 @@ class _Parser:
             if key in seen:
                 raise _syntax_at(self.text, offset, f"the key {key!r} appears twice in one dict")
             seen.add(key)
-        return _new_dict(tuple([(k, v) for k, v, _ in pairs]), Span(kids[0], kids[-1] + 1, self.text))
+        return _new_dict(tuple([(k, v) for k, v, _ in pairs]), _new_span(kids[0], kids[-1] + 1, self.text))
 
     def b_pair(self, kids: list[Any]) -> tuple[str, Any, int]:
         key, value = kids
@@ -597,7 +552,7 @@ class _Parser:
     def b_ref(self, kids: list[Any]) -> Ref:
         (name, start), *path = kids
         end = path[-1][1] if path else start + 1 + len(name)
-        return _new_ref(name, tuple([p for p, _ in path]), Span(start, end, self.text))
+        return _new_ref(name, tuple([p for p, _ in path]), _new_span(start, end, self.text))
 
     def b_field(self, kids: list[Any]) -> tuple[str, int]:
         name, start = self._name(kids[0])

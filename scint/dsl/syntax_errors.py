@@ -1,6 +1,6 @@
 """Syntax errors written for the people and models who make them: where, what was expected, and a hint for the
 mistakes that really happen (Python's `True`/`None`, JSON's `key: value`, unquoted strings, a missing `)`,
-`notes->put`, smart quotes, nested calls, positional after keyword arguments)."""
+`notes->put` and other stand-ins for the dot, smart quotes, nested calls, positional after keyword arguments)."""
 
 from __future__ import annotations
 
@@ -103,6 +103,24 @@ def _word_before(text: str, offset: int) -> str:
     return text[start:end]
 
 
+_PATH_BEFORE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:[ \t]*\.[ \t]*[A-Za-z_][A-Za-z0-9_]*)*[ \t]*\Z")
+_NAME_AFTER = re.compile(r"[ \t]*([A-Za-z_][A-Za-z0-9_]*)[ \t]*(\(?)")
+# What people write between a context and its action instead of a dot.
+_NOT_A_DOT = ("->", "/", "\\", "|")
+
+
+def _meant_call(text: str, pos: int, found: str) -> str | None:
+    """For `notes->put(...)` (`found` is what stands where the dot should be): the call the user meant."""
+    line_start = text.rfind("\n", 0, pos) + 1
+    before = _PATH_BEFORE.search(text, line_start, pos)
+    after = _NAME_AFTER.match(text, pos + len(found))
+    if before is None or after is None:
+        return None
+    path = re.sub(r"[ \t]+", "", before.group())
+    args = "(...)" if after.group(2) else ""
+    return f"did you mean `{path}.{after.group(1)}{args}`? An action is called with a dot: context.action(...)"
+
+
 def lex_error(text: str, pos: int, opens: list[int]) -> ScintSyntaxError:
     """No terminal matches at `pos`."""
     ch = text[pos]
@@ -112,6 +130,10 @@ def lex_error(text: str, pos: int, opens: list[int]) -> ScintSyntaxError:
         hint = "use straight quotes: \"text\" or 'text'"
     elif ch in "\"'":
         message, hint, pos = _bad_string(text, pos)
+    elif (sep := next((sep for sep in _NOT_A_DOT if text.startswith(sep, pos)), None)) and (
+        hint := _meant_call(text, pos, sep)
+    ):
+        message = f"unexpected {sep!r}"
     elif text.startswith("->", pos):
         message = "unexpected '->'"
         hint = "call an action with a dot: context.action(...)"
@@ -202,11 +224,16 @@ def _hint(text: str, pos: int, typ: str, found: str, expected: set[str], opens: 
         if typ in ("$END", "_NL") or (line_start and not text[line_start:pos].strip()):
             return _missing_closer(text, opens)  # at the end, or at the start of the next line
     if typ == "NAME" and wants_value:
-        if _CALL_AFTER.match(text, pos + len(found)):
-            return "calls cannot be nested: bind the inner call first, e.g. x = context.action(...), then pass $x"
+        if (inner := _CALL_AFTER.match(text, pos + len(found))) is not None:
+            call = re.sub(r"[ \t(]+", "", found + inner.group())
+            return f"calls cannot be nested: bind the inner call first, e.g. x = {call}(...), then pass $x"
         return f'strings need quotes: "{found}"' + (" (or use $name to read an assigned result)" if found else "")
     if typ == "LPAR" and "EQUAL" in expected:
         return "calls cannot be nested: bind the inner call first, e.g. x = context.action(...), then pass $x"
+    if typ == "COLON" and {"EQUAL", "DOT"} <= expected:
+        meant = _meant_call(text, pos, "::" if text.startswith("::", pos) else ":")
+        if meant:
+            return meant
     if typ == "COLON" and "EQUAL" in expected:
         return "arguments are written key=value, not key: value"
     if typ == "COLON" and "RPAR" in expected:
@@ -223,7 +250,7 @@ def _hint(text: str, pos: int, typ: str, found: str, expected: set[str], opens: 
         return (
             "separate statements with a new line or ';'"
             if text[:pos].rstrip().endswith(")")
-            else f"did you mean .{found}(...)? Actions are called as context.action(...)"
+            else _meant_call(text, pos, "") or f"did you mean .{found}(...)? Actions are called as context.action(...)"
         )
     if typ in ("NAME", "REF") and {"SEMICOLON", "_NL", "$END"} & expected:
         return "separate statements with a new line or ';'"

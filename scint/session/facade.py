@@ -172,6 +172,8 @@ class Session:
         new one: at least SNAPSHOT_EVERY events, and at least as many event-sized bytes as the last snapshot
         took, so snapshots add a bounded number of bytes per event however large the state grows."""
         since = head.version - self._snapshot_at.get(head.id, 0)
+        if head.state.stale:  # a type is not registered here: its state is not known, so not snapshotted
+            return
         if since < SNAPSHOT_EVERY or since * EVENT_BYTES < self._snapshot_bytes.get(head.id, 0):
             return
         try:

@@ -6,7 +6,8 @@ relative path and four an absolute one.
 - `lmdb:///.scint` (relative), `lmdb:////var/scint` (absolute), `lmdb://` (= `./.scint`): `scint.store.lmdb`
   in that directory; options `?sync=fast` and `?map_size=1G`.
 - `sqlite:///file.db`, `sqlite:////abs/file.db`: eventsourcing's SQLite module (WAL with SQLite's default
-  synchronous=FULL: durable); `sqlite://` or `sqlite:///:memory:`: a private in-memory database.
+  synchronous=FULL: durable); `sqlite:///:memory:`: a private in-memory database. `sqlite://` (no file) is
+  refused rather than silently kept in memory.
 - `memory://`: eventsourcing's in-memory (POPO) module; nothing is kept.
 - `postgresql://user[:password]@host[:port]/database`: eventsourcing's PostgreSQL module (needs
   `pip install 'scint[postgres]'`); options `schema` (must exist), `connect_timeout`, `pool_size`,
@@ -99,7 +100,14 @@ def _lmdb(url: str, netloc: str, path: str, query: str) -> dict[str, str]:
 def _sqlite(url: str, netloc: str, path: str, query: str) -> dict[str, str]:
     _options(url, query, {})
     file = _path(url, netloc, path, "sqlite")
-    if file in ("", ":memory:"):
+    if not file:
+        raise StoreError(
+            f"{url!r} names no database file, so nothing would be kept; write sqlite:///file.db (relative), "
+            "sqlite:////abs/file.db (absolute), or sqlite:///:memory: for a private in-memory database"
+        )
+    if file.endswith(("/", os.sep)):
+        raise StoreError(f"{url!r} names a directory; name the database file (sqlite:///dir/store.db)")
+    if file == ":memory:":
         # A pool of connections must share one in-memory database: a named, shared-cache URI.
         return {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",

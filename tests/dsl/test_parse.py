@@ -243,6 +243,11 @@ def test_the_ast_is_frozen_and_hashable() -> None:
         with pytest.raises(attrs.exceptions.FrozenInstanceError):
             node.span = None  # type: ignore[misc]
         assert hash(node) == hash(node)
+    for node in (stmt, stmt.call, stmt.call.args[0], stmt.call.kwargs[0].value):
+        for name in ("start", "end", "_source"):
+            with pytest.raises(attrs.exceptions.FrozenInstanceError):
+                setattr(node.span, name, 0)
+        assert node.span.source is program.source
     assert hash(scint.parse("a.b(1)")) == hash(scint.parse("a.b( 1 )"))
     assert {scint.parse("a.b(1)"), scint.parse("a.b(\n1\n)")} == {scint.parse("a.b(1)")}
 
@@ -346,15 +351,23 @@ ERRORS = [
     ('a.b(x={"a": 1', 1, 14, "unexpected end of the program", "missing '}' to close the '{' at line 1, column 7"),
     ("a.b(x=[1\nc.d()", 2, 1, "unexpected 'c'", "missing ']' to close the '[' at line 1, column 7"),
     # `notes->put`
-    ("notes->put(key=1)", 1, 6, "unexpected '->'", "context.action(...)"),
-    ("notes put()", 1, 7, "unexpected 'put'", "did you mean .put(...)?"),
+    ("notes->put(key=1)", 1, 6, "unexpected '->'", "did you mean `notes.put(...)`?"),
+    ('notes->put(key="a", value=1)', 1, 6, "unexpected '->'", "did you mean `notes.put(...)`?"),
+    ("research.lit -> add_task(title='x')", 1, 14, "unexpected '->'", "did you mean `research.lit.add_task(...)`?"),
+    ("x = a.b->c()", 1, 8, "unexpected '->'", "did you mean `a.b.c(...)`?"),
+    ("notes::put(key=1)", 1, 6, "unexpected ':'", "did you mean `notes.put(...)`?"),
+    ("notes:put(key=1)", 1, 6, "unexpected ':'", "did you mean `notes.put(...)`?"),
+    ("notes/put(key=1)", 1, 6, "unexpected '/'", "did you mean `notes.put(...)`?"),
+    ("notes put()", 1, 7, "unexpected 'put'", "did you mean `notes.put(...)`?"),
+    ("notes->", 1, 6, "unexpected '->'", "call an action with a dot"),
     # smart quotes
     ("notes.put(key=\u201cmilk\u201d)", 1, 15, "curly quotes", "straight quotes"),
     ("notes.put(key=\u2018milk\u2019)", 1, 15, "curly quotes", "straight quotes"),
     ("\u201ca.b()", 1, 1, "curly quotes", "straight quotes"),
     # nested calls
-    ("notes.put(value=notes.get(key=1))", 1, 17, "unexpected 'notes'", "calls cannot be nested"),
-    ("notes.put(value=contexts())", 1, 17, "unexpected 'contexts'", "calls cannot be nested"),
+    ("notes.put(value=notes.get(key=1))", 1, 17, "unexpected 'notes'", "e.g. x = notes.get(...), then pass $x"),
+    ("notes.put(value=contexts())", 1, 17, "unexpected 'contexts'", "e.g. x = contexts(...), then pass $x"),
+    ("a.b(v=[research . lit.tasks ()])", 1, 8, "unexpected 'research'", "x = research.lit.tasks(...), then"),
     ("notes.put(notes.get())", 1, 16, "unexpected '.'", None),
     # positional after keyword
     ("a.b(x=1, 2)", 1, 10, "unexpected '2'", "positional arguments come before keyword arguments"),

@@ -52,9 +52,17 @@ def test_sqlite_urls(in_tmp: Path) -> None:
     assert (in_tmp / "data").is_dir()  # parent created
     absolute = in_tmp / "abs" / "x.db"
     assert environment_for_url(f"sqlite:///{absolute}")["SQLITE_DBNAME"] == str(absolute)  # four slashes
-    memory = environment_for_url("sqlite://")["SQLITE_DBNAME"]
+    memory = environment_for_url("sqlite:///:memory:")["SQLITE_DBNAME"]
     assert memory.startswith("file:scint-") and "mode=memory" in memory
-    assert memory != environment_for_url("sqlite:///:memory:")["SQLITE_DBNAME"]
+    assert memory != environment_for_url("sqlite:///:memory:")["SQLITE_DBNAME"]  # private: one per store
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///", "SQLITE://", "sqlite://?", "sqlite:///data/"])
+def test_a_sqlite_url_without_a_file_is_refused_not_kept_in_memory(url: str, in_tmp: Path) -> None:
+    with pytest.raises(StoreError, match="sqlite:///") as info:
+        environment_for_url(url)
+    assert "memory" in str(info.value) or "directory" in str(info.value)
+    assert not (in_tmp / "data").exists()
 
 
 def test_postgres_urls() -> None:
@@ -121,7 +129,7 @@ def test_default_url(monkeypatch: pytest.MonkeyPatch) -> None:
     assert default_url() == "memory://"
 
 
-@pytest.mark.parametrize("url", ["memory://", "lmdb:///s", "sqlite:///s.db", "sqlite://"])
+@pytest.mark.parametrize("url", ["memory://", "lmdb:///s", "sqlite:///s.db", "sqlite:///:memory:"])
 def test_every_local_url_opens_an_application(url: str) -> None:
     from eventsourcing.application import Application
     from eventsourcing.domain import Aggregate
