@@ -34,7 +34,12 @@ def work(k):
         s = scint.open(url)
         if i % 3 == 0:
             gc.set_threshold(1, 1, 1)
-        s.run(f'a.put(key="t{k}-{i}", value={i})')
+        while True:  # four writers on one branch, slowed by the collections: contention may outlast the retries
+            try:
+                s.run(f'a.put(key="t{k}-{i}", value={i})')
+                break
+            except scint.ConflictError:
+                pass
         s.view()
         s.log(limit=1)
         if i % 3 == 0:
