@@ -144,8 +144,10 @@ class MapState:
     # -- transactions ---------------------------------------------------------------------------------------
 
     def begin(self) -> None:
+        """Open a transaction. One still open was left by a program that was interrupted before it could commit
+        or roll back: its changes were never committed, so they are rolled back first."""
         if self._txn is not None:
-            raise RuntimeError("a transaction is already open")
+            self.rollback()
         self._txn = _Txn()
 
     @property

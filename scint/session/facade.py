@@ -10,8 +10,10 @@ export, import and rerun (scint.session.transfer) work on the same session.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
+import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -33,6 +35,7 @@ from scint.modules import Loaded, load_modules
 from scint.session import history, running, transfer
 from scint.session.checks import ScintApp, as_int, open_app
 from scint.session.results import Diff, LogEntry, RerunReport, Result
+from scint.store.interrupts import shielded
 
 __all__ = ["Session", "load", "open"]
 
@@ -40,6 +43,17 @@ log = logging.getLogger("scint")
 
 SNAPSHOT_EVERY = 100  # events between snapshots, at least
 EVENT_BYTES = 200  # a typical stored event; snapshots wait until the events since the last one add up to its size
+
+
+def _one_at_a_time(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Serialise a Session method with the session's other programs and reads of its head (threads take turns)."""
+
+    @functools.wraps(method)
+    def serialised(self: Session, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return serialised
 
 
 class Session:
@@ -77,6 +91,11 @@ class Session:
         self._rerun: RerunGuard | None = None  # set while this session runs a rerun's programs
         self._closed = False
         self._modules: Loaded | None = None
+        # Programs and reads of the head take turns (a session may be shared between threads). `_dirty` is set
+        # while the head changes and cleared once it is consistent again: if an interrupt (Ctrl-C) stops a
+        # program or a catch-up half-way, the next call finds it set and reloads the head from the store.
+        self._lock = threading.RLock()
+        self._dirty = False
         # An in-memory store belongs to this session alone: nobody else can have written to it.
         self._private = type(self.app.recorder).__module__ == "eventsourcing.popo"
         # A store that can say cheaply whether anything was committed since (LMDB: its last transaction id) spares
@@ -117,6 +136,15 @@ class Session:
 
     def _current(self) -> ContextMap | None:
         """The head, caught up with everything recorded since it was loaded."""
+        with self._lock:
+            if self._dirty:  # a program or catch-up was interrupted half-way: start again from what the store holds
+                self._head = self._seen = None
+            self._dirty = True
+            head = self._catch_up()
+            self._dirty = False
+            return head
+
+    def _catch_up(self) -> ContextMap | None:
         head = self._head
         token_of = self._token_of
         if head is None:
@@ -127,8 +155,6 @@ class Session:
                 if token_of is not None:
                     self._seen = (head, token)
             return head
-        if head.state.in_transaction:
-            raise ScintError("the session is already running a program (a session is not shared between threads)")
         if self._private:
             return head
         if token_of is not None:
@@ -144,6 +170,9 @@ class Session:
 
     def _record(self, events: list[Any]) -> None:
         """Save events in one store transaction; keep the head marked current if that was the only commit."""
+        shielded(self._save, events)  # Ctrl-C lands before the store transaction or after it, never inside it
+
+    def _save(self, events: list[Any]) -> None:
         seen = self._seen
         if self._fast_mapper:
             self.app.recorder.insert_events(stored_events(self.app.mapper, events))
@@ -180,7 +209,7 @@ class Session:
             snapshot = ContextMap.Snapshot.take(head)
             stored = self.app.mapper.to_stored_event(snapshot)
             seen = self._seen
-            self.app.snapshots.recorder.insert_events([stored])  # type: ignore[union-attr]
+            shielded(self.app.snapshots.recorder.insert_events, [stored])  # type: ignore[union-attr]
             self._advance(seen)
             self._snapshot_at[head.id] = head.version
             self._snapshot_bytes[head.id] = len(stored.state)
@@ -201,6 +230,7 @@ class Session:
 
     # -- running programs --------------------------------------------------------------------------------------
 
+    @_one_at_a_time
     def run(
         self,
         text: str | Program,
@@ -292,6 +322,7 @@ class Session:
         self._check_open()
         return transfer.export(self, path, check_callable(progress, "progress"))
 
+    @_one_at_a_time
     def view(self, path: str | None = None, at: int | None = None) -> ContextMapView:
         """A read-only view of the contexts under `path` as of version `at` (default: the head). `at` is 0 or
         the last version of a program (`log` lists them): a version inside a multi-statement program is a
@@ -345,7 +376,7 @@ class Session:
 
     def _guard(self, fn: Any) -> Any:
         try:
-            return fn()
+            return shielded(fn)  # a store call runs to its end: Ctrl-C cannot leave its locks or transactions open
         except ScintError:
             raise
         except PersistenceError as exc:
@@ -368,7 +399,9 @@ class Session:
 
     def close(self) -> None:
         """Exit the loaded modules (last loaded first), then close the store connection (idempotent)."""
-        if not self._closed:
+        with self._lock:  # after the program another thread is running
+            if self._closed:
+                return
             loaded, self._modules = self._modules, None
             try:
                 if loaded is not None:

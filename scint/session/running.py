@@ -188,6 +188,7 @@ class Txn:
         if agg.id not in self.marks:
             self.marks[agg.id] = (agg, (agg._version, agg._modified_on, len(agg._pending_events)))
             if isinstance(agg, ContextMap):
+                self.session._dirty = True
                 agg.state.begin()
         return agg
 
@@ -204,6 +205,7 @@ class Txn:
                 agg.state.rollback()
             agg._version, agg._modified_on = version, modified
             del agg._pending_events[pending:]
+        self.session._dirty = False
 
     def forget_unsaved(self) -> None:
         """After a conflict: drop the cached head if it was never saved, so it is loaded afresh."""
@@ -222,3 +224,4 @@ class Txn:
                 s._maybe_snapshot(agg)
         if self.switch_to is not None:
             s._switch(self.switch_to, self.find(branch_id(self.switch_to)))
+        s._dirty = False

@@ -1,9 +1,10 @@
 """LMDB environments shared by every recorder in the process: settings, registry, growth, fork, errors.
 
 One `lmdb.Environment` per store directory per process (LMDB forbids a second open), reference-counted by
-`Lease` objects (one per infrastructure factory), reopened lazily in a child after `fork()`. All LMDB errors are
-translated here, in one place, into eventsourcing's `PersistenceError` tree (or `StoreError` when a store cannot
-be opened or is misconfigured).
+`Lease` objects (one per infrastructure factory), reopened lazily in a child after `fork()`. Every transaction runs
+shielded from Ctrl-C (scint.store.interrupts), so an interrupt cannot leave the gate or a transaction open. All
+LMDB errors are translated here, in one place, into eventsourcing's `PersistenceError` tree (or `StoreError` when
+a store cannot be opened or is misconfigured).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from eventsourcing.persistence import (
 )
 
 from scint.errors import StoreError
+from scint.store.interrupts import shielded
 
 T = TypeVar("T")
 
@@ -205,7 +207,7 @@ class Store:
                 finally:
                     self.gate.leave()
 
-        return self._retrying(open_db)
+        return shielded(self._retrying, open_db)
 
     def read(self, body: Callable[[Any], T]) -> T:
         """Run `body(txn)` in a read transaction."""
@@ -218,7 +220,7 @@ class Store:
             finally:
                 self.gate.leave()
 
-        return self._retrying(attempt)
+        return shielded(self._retrying, attempt)
 
     def write(self, body: Callable[[Any], T]) -> T:
         """Run `body(txn)` in a write transaction and commit it (aborting if `body` raises); grow when full."""
@@ -238,10 +240,13 @@ class Store:
                 finally:
                     self.gate.leave()
 
-        return self._retrying(attempt)
+        return shielded(self._retrying, attempt)
 
     def last_txnid(self) -> int:
         """The id of the last committed write transaction, by any process (read from the meta pages)."""
+        return shielded(self._last_txnid)
+
+    def _last_txnid(self) -> int:
         self.gate.enter()
         try:
             return self.env.info()["last_txnid"]
@@ -292,6 +297,9 @@ class Store:
             self.listeners.get(channel, set()).discard(event)
 
     def close(self) -> None:
+        shielded(self._close)
+
+    def _close(self) -> None:
         self.gate.enter_exclusive()
         try:
             self.env.close()
@@ -402,7 +410,30 @@ def release(store: Store) -> None:
             if value is store:
                 del _registry[key]
         store.stale = True
-    store.close()
+        # Closed under the registry lock: LMDB forbids a second open of the path, so no acquire() may open it again
+        # until this environment is closed.
+        store.close()
+
+
+class _Claim:
+    """One reference to a store, released at most once however often it is let go: by `Lease.close()`, by the
+    lease's finalizer, or by both (a dropped session's Application.__del__ closes its factory while the garbage
+    collector also finalizes the lease, in either order)."""
+
+    __slots__ = ("released", "store")
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.released = False
+
+    def release(self) -> None:
+        with _registry_lock:
+            if self.released:
+                return
+            self.released = True
+            if self.store.pid != os.getpid():  # inherited by a forked child: the parent's to release
+                return
+            release(self.store)
 
 
 class Lease:
@@ -410,41 +441,31 @@ class Lease:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._store = acquire(settings)
+        self._claim = _Claim(acquire(settings))
         self._closed = False
-        self._finalizer = weakref.finalize(self, _release_later, self._store)
+        weakref.finalize(self, self._claim.release)
 
     @property
     def store(self) -> Store:
         if self._closed:
             raise InterfaceError(f"the LMDB store at {self.settings.path} has been closed")
-        store = self._store
+        store = self._claim.store
         if store.stale:
             store = self._reacquire()
         return store
 
     def _reacquire(self) -> Store:
         with _registry_lock:
-            if self._store.stale and not self._closed:  # reopened in a forked child
-                self._finalizer.detach()
-                self._store = acquire(self.settings)
-                self._finalizer = weakref.finalize(self, _release_later, self._store)
-            return self._store
+            if self._claim.store.stale and not self._closed:  # reopened in a forked child
+                self._claim.release()
+                self._claim = _Claim(acquire(self.settings))
+                weakref.finalize(self, self._claim.release)
+            return self._claim.store
 
     def close(self) -> None:
         with _registry_lock:
-            if self._closed:
-                return
             self._closed = True
-            self._finalizer.detach()
-            store = self._store
-        if store.pid == os.getpid():
-            release(store)
-
-
-def _release_later(store: Store) -> None:
-    if store.pid == os.getpid():
-        release(store)
+            self._claim.release()
 
 
 # -- fork ---------------------------------------------------------------------------------------------------------

@@ -5,9 +5,9 @@ relative path and four an absolute one.
 
 - `lmdb:///.scint` (relative), `lmdb:////var/scint` (absolute), `lmdb://` (= `./.scint`): `scint.store.lmdb`
   in that directory; options `?sync=fast` and `?map_size=1G`.
-- `sqlite:///file.db`, `sqlite:////abs/file.db`: eventsourcing's SQLite module (WAL with SQLite's default
-  synchronous=FULL: durable); `sqlite:///:memory:`: a private in-memory database. `sqlite://` (no file) is
-  refused rather than silently kept in memory.
+- `sqlite:///file.db`, `sqlite:////abs/file.db`: eventsourcing's SQLite module, hardened by `scint.store.sqlite`
+  (WAL with SQLite's default synchronous=FULL: durable); `sqlite:///:memory:`: a private in-memory database.
+  `sqlite://` (no file) is refused rather than silently kept in memory.
 - `memory://`: eventsourcing's in-memory (POPO) module; nothing is kept.
 - `postgresql://user[:password]@host[:port]/database`: eventsourcing's PostgreSQL module (needs
   `pip install 'scint[postgres]'`); options `schema` (must exist), `connect_timeout`, `pool_size`,
@@ -110,7 +110,7 @@ def _sqlite(url: str, netloc: str, path: str, query: str) -> dict[str, str]:
     if file == ":memory:":
         # A pool of connections must share one in-memory database: a named, shared-cache URI.
         return {
-            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "PERSISTENCE_MODULE": "scint.store.sqlite",
             "SQLITE_DBNAME": f"file:scint-{uuid.uuid4().hex}?mode=memory&cache=shared",
         }
     file = os.path.abspath(os.path.expanduser(file))
@@ -122,7 +122,7 @@ def _sqlite(url: str, netloc: str, path: str, query: str) -> dict[str, str]:
         raise StoreError(f"{url!r}: cannot create the directory for {file}: {e.strerror or e}") from e
     # eventsourcing's SQLite module opens files in WAL mode and leaves SQLite's default synchronous=FULL, under
     # which every commit is fsynced: durable, nothing to add here.
-    return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": file}
+    return {"PERSISTENCE_MODULE": "scint.store.sqlite", "SQLITE_DBNAME": file}
 
 
 def _postgres(url: str) -> dict[str, str]:

@@ -48,7 +48,7 @@ def test_memory_url() -> None:
 
 def test_sqlite_urls(in_tmp: Path) -> None:
     env = environment_for_url("sqlite:///data/store.db")
-    assert env == {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(in_tmp / "data/store.db")}
+    assert env == {"PERSISTENCE_MODULE": "scint.store.sqlite", "SQLITE_DBNAME": str(in_tmp / "data/store.db")}
     assert (in_tmp / "data").is_dir()  # parent created
     absolute = in_tmp / "abs" / "x.db"
     assert environment_for_url(f"sqlite:///{absolute}")["SQLITE_DBNAME"] == str(absolute)  # four slashes
