@@ -150,8 +150,8 @@ def test_the_session_is_a_host() -> None:
     with scint.open("memory://") as s:
         missing = {n for n in wanted if n not in dir(s)}  # `llm` is made on first use: not called here
         assert not missing
-        contexts, functions, history = s.callables()
-        assert contexts == {} and "create_context" in functions and "log" in history
+        contexts, functions, history, allows = s.callables()
+        assert contexts == {} and "create_context" in functions and "log" in history and allows is None
 
 
 def test_session_is_a_package_of_small_rooms() -> None:

@@ -41,7 +41,7 @@ def test_concurrent_read_modify_write_is_exact(shared_url: str) -> None:
         # One log entry per program, each with its own actor.
         entries = s.log()
         assert len(entries) == PROCESSES * PROGRAMS + 1
-        assert {e.actor for e in entries} == {"human"} | {f"process:w{k}" for k in range(PROCESSES)}
+        assert {e.actor for e in entries} == {"human"} | {f"worker:w{k}" for k in range(PROCESSES)}
 
 
 def test_two_sessions_in_one_process_see_each_other(shared_url: str) -> None:

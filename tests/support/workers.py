@@ -16,7 +16,7 @@ def increment(url: str, n: int, who: str) -> list[int]:
     """Run `n` one-statement read-modify-write programs; return the values they returned."""
     scint.register(WorkCounter)  # in this worker process
     with scint.open(url) as s:
-        return [s.run(f'c.incr(by=1, who="{who}")', actor=f"process:{who}").value for _ in range(n)]
+        return [s.run(f'c.incr(by=1, who="{who}")', actor=f"worker:{who}").value for _ in range(n)]
 
 
 def crash_loop(url: str, start: int) -> None:
