@@ -13,6 +13,12 @@ from rich.console import Console
 def command(opts: Callable[[typer.Context], Any], err: Console) -> Callable[..., None]:
     def mcp(
         ctx: typer.Context,
+        store: Annotated[
+            str | None, typer.Option("--store", help="Store URL (as the global --store; this one wins).")
+        ] = None,
+        branch: Annotated[
+            str | None, typer.Option("--branch", help="Serve this branch (as the global --branch).")
+        ] = None,
         http: Annotated[
             str | None,
             typer.Option(
@@ -43,6 +49,8 @@ def command(opts: Callable[[typer.Context], Any], err: Console) -> Callable[...,
         except ImportError as exc:  # the extra is present but broken
             raise ScintError(f"the MCP server could not load ({exc}): pip install 'scint[mcp]'") from None
         options = opts(ctx)
+        options.store = store or options.store  # `scint mcp --store URL`, as MCP client configurations write it
+        options.branch = branch or options.branch
         globs = list(can) if can else None
         if http is None:
             served.serve_stdio(options.session, can=globs, read_only=read_only)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -12,9 +13,21 @@ from pathlib import Path
 
 import httpx2
 import pytest
+from mcp import Client, StdioServerParameters
+from mcp.shared.exceptions import MCPError
 
 import scint
-from tests.scint_mcp.helpers import ROOT, TOKEN, HttpServer, drive, http_client, stdio_client, structured, tool_error
+from tests.scint_mcp.helpers import (
+    ROOT,
+    TOKEN,
+    HttpServer,
+    drive,
+    http_client,
+    info,
+    stdio_client,
+    structured,
+    tool_error,
+)
 
 SETUP = 'create_context("notes"); notes.put(key="eggs", value=2)'
 
@@ -163,8 +176,9 @@ def test_http_token(store: str, http_server: Callable[..., HttpServer]) -> None:
         async with web, client as c:
             await c.list_tools()
 
-    with pytest.raises(BaseException):
+    with pytest.raises(ExceptionGroup) as refusal:  # the client's error for the 401, inside its task groups
         drive(refused)
+    assert refusal.group_contains(MCPError, match="error response", depth=2)
 
     async def accepted() -> None:
         client, web = http_client(server.url, token=TOKEN)
@@ -212,3 +226,23 @@ def test_without_the_mcp_package_the_command_says_what_to_install(tmp_path: Path
         timeout=120,
     )
     assert proc.returncode == 1 and "pip install 'scint[mcp]'" in proc.stderr, proc.stderr
+
+
+def test_the_readme_registration_snippet_starts_a_server(tmp_path: Path) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    snippets = [json.loads(b) for b in re.findall(r"^```json\n(.*?)^```", readme, re.M | re.S) if "mcpServers" in b]
+    assert len(snippets) == 1
+    entry = snippets[0]["mcpServers"]["scint"]
+    assert entry["command"] == "scint" and entry["args"][:2] == ["mcp", "--store"]
+    store = f"lmdb:///{tmp_path}/notes.scint"
+    args = [*entry["args"][:2], store, *entry["args"][3:]]
+    command = str(Path(sys.executable).with_name("scint"))  # the console script, as a client would start it
+
+    async def body() -> None:
+        params = StdioServerParameters(command=command, args=args, env=dict(os.environ), cwd=tmp_path)
+        async with Client(params, client_info=info("desktop")) as c:
+            assert (await structured(c, "run", program=SETUP))["committed"]
+
+    drive(body)
+    with scint.open(store) as s:
+        assert s.log()[0].actor == "mcp:desktop"
