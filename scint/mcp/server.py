@@ -267,11 +267,14 @@ def serve_stdio(
     open_session: Callable[[], Session], *, can: Iterable[str] | None = None, read_only: bool = False
 ) -> None:
     """Serve over stdin/stdout until the client closes stdin. Nothing but protocol reaches stdout: whatever
-    opening the session prints goes to stderr, and while serving the SDK points fd 1 at stderr."""
-    with contextlib.redirect_stdout(sys.stderr):
-        session = open_session()
-        app = server(session, can=can, read_only=read_only)
+    opening or closing the session prints goes to stderr, and while serving the SDK points fd 1 at stderr."""
+    session: Session | None = None
     try:
+        with contextlib.redirect_stdout(sys.stderr):
+            session = open_session()
+            app = server(session, can=can, read_only=read_only)
         app.run("stdio")
     finally:
-        session.close()
+        if session is not None:
+            with contextlib.redirect_stdout(sys.stderr):  # a module's exit hook may print too
+                session.close()

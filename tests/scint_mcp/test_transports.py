@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import anyio
 import httpx2
 import pytest
 from mcp import Client, StdioServerParameters
@@ -246,3 +247,56 @@ def test_the_readme_registration_snippet_starts_a_server(tmp_path: Path) -> None
     drive(body)
     with scint.open(store) as s:
         assert s.log()[0].actor == "mcp:desktop"
+
+
+def test_concurrent_http_calls_all_land(store: str, http_server: Callable[..., HttpServer]) -> None:
+    with scint.open(store) as s:
+        s.run('create_context("c")')
+    server = http_server(store)
+    clients = 6
+
+    async def one(i: int) -> None:
+        client, web = http_client(server.url, name=f"client{i}")
+        async with web, client as c:
+            for j in range(3):
+                await structured(c, "run", program=f'c.put(key="k{i}_{j}", value={j})')
+
+    async def body() -> None:
+        async with anyio.create_task_group() as group:
+            for i in range(clients):
+                group.start_soon(one, i)
+
+    drive(body)
+    with scint.open(store) as s:
+        assert len(s.view("c").get("c")["data"]) == clients * 3  # no program lost
+        assert len(s.log(limit=100)) == clients * 3 + 1  # none applied twice
+        assert {e.actor for e in s.log(limit=100) if e.actor.startswith("mcp:")} == {f"mcp:client{i}" for i in range(6)}
+
+
+def test_branch_and_a_bad_capability_on_the_command_line(tmp_path: Path) -> None:
+    store = f"sqlite:///{tmp_path}/s.db"
+    with scint.open(store) as s:
+        s.run(SETUP)
+        s.branch("what-if")
+
+    async def body() -> None:
+        args = ("--store", store, "--branch", "what-if")  # after `mcp`, as client configurations write them
+        command = ["-m", "scint.cli", "mcp", *args]
+        params = StdioServerParameters(command=sys.executable, args=command, env=dict(os.environ), cwd=ROOT)
+        async with Client(params) as c:
+            out = await structured(c, "run", program='notes.put(key="eggs", value=3)')
+            assert out["branch"] == "what-if"
+
+    drive(body)
+    with scint.open(store) as s:
+        assert s.view("notes").get("notes")["data"] == {"eggs": 2}
+    with scint.open(store, branch="what-if") as s:
+        assert s.view("notes").get("notes")["data"] == {"eggs": 3}
+    proc = subprocess.run(
+        [sys.executable, "-m", "scint.cli", "--store", store, "mcp", "--can", "notes.pu t"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert proc.returncode == 1 and "not a name" in proc.stderr and not proc.stdout
