@@ -13,7 +13,7 @@ from mcp import Client
 from mcp.shared.exceptions import MCPError
 
 import scint
-from scint.mcp import actor_for, describe_run, server
+from scint.mcp import actor_for, check_bind, describe_run, server
 from scint.mcp.server import MAX_CLIENT_NAME, MAX_LOG
 from tests.scint_mcp.helpers import drive, info, structured, tool_error
 
@@ -200,3 +200,26 @@ def test_the_actor_name_is_sanitised_and_bounded(name: object) -> None:
         assert actor == f"mcp:{name}"
     if not isinstance(name, str):
         assert actor == "mcp:unknown"
+
+
+@pytest.mark.parametrize(
+    ("host", "token", "problem"),
+    [
+        ("0.0.0.0", None, "requires a token"),
+        ("10.1.2.3", None, "requires a token"),
+        ("my-host.example", None, "requires a token"),
+        ("127.0.0.1", "short", "16 to 4096 printable"),
+        ("0.0.0.0", "x" * 4097, "16 to 4096 printable"),
+        ("0.0.0.0", "sixteen chars ok\n", "16 to 4096 printable"),
+    ],
+)
+def test_binding_rules(host: str, token: str | None, problem: str) -> None:
+    with pytest.raises(scint.ScintError, match=problem):
+        check_bind(host, token)
+
+
+@pytest.mark.parametrize(
+    ("host", "token"), [("127.0.0.1", None), ("::1", None), ("localhost", None), ("0.0.0.0", "t" * 16)]
+)
+def test_binding_allowed(host: str, token: str | None) -> None:
+    check_bind(host, token)  # raises when refused
