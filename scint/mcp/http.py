@@ -17,7 +17,7 @@ import anyio
 import uvicorn
 
 from scint.errors import ScintError
-from scint.mcp.server import server
+from scint.mcp.server import server, terminated_as_interrupt
 from scint.session import Session
 
 __all__ = ["MAX_TOKEN_CHARS", "check_bind", "parse_address", "serve_http"]
@@ -133,7 +133,8 @@ def serve_http(
         if ready is not None:
             ready(f"http://{shown}:{bound_port}{PATH}")
         try:
-            anyio.run(lambda: web.serve(sockets=[sock]))
+            with terminated_as_interrupt():  # uvicorn stops gracefully, then re-raises SIGTERM: it lands here
+                anyio.run(lambda: web.serve(sockets=[sock]))
         finally:
             sock.close()
     finally:

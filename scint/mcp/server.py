@@ -10,9 +10,10 @@ carrying Scint's message and changes nothing; every other input is bounded by th
 import contextlib
 import json
 import re
+import signal
 import sys
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Annotated, Any, TypeVar
 
 import anyio.to_thread
@@ -263,6 +264,24 @@ def server(
     return app
 
 
+@contextlib.contextmanager
+def terminated_as_interrupt() -> Iterator[None]:
+    """While serving, SIGTERM (what clients and supervisors send to stop a server) ends it like Ctrl-C: the
+    session is closed on the way out. Only in the main thread, where signal handlers live."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def serve_stdio(
     open_session: Callable[[], Session], *, can: Iterable[str] | None = None, read_only: bool = False
 ) -> None:
@@ -273,7 +292,8 @@ def serve_stdio(
         with contextlib.redirect_stdout(sys.stderr):
             session = open_session()
             app = server(session, can=can, read_only=read_only)
-        app.run("stdio")
+        with terminated_as_interrupt():
+            app.run("stdio")
     finally:
         if session is not None:
             with contextlib.redirect_stdout(sys.stderr):  # a module's exit hook may print too

@@ -300,3 +300,20 @@ def test_branch_and_a_bad_capability_on_the_command_line(tmp_path: Path) -> None
         timeout=120,
     )
     assert proc.returncode == 1 and "not a name" in proc.stderr and not proc.stdout
+
+
+def test_sigterm_stops_the_http_server_like_ctrl_c(store: str, http_server: Callable[..., HttpServer]) -> None:
+    server = http_server(store)
+
+    async def body() -> None:
+        client, web = http_client(server.url)
+        async with web, client as c:
+            assert (await structured(c, "run", program=SETUP))["committed"]
+
+    drive(body)
+    server.stop()  # SIGTERM
+    assert server.proc.returncode == 130, "".join(server.errors)
+    assert "Traceback" not in "".join(server.errors)
+    with scint.open(store) as s:  # the store is whole and usable
+        assert s.view("notes").get("notes")["data"] == {"eggs": 2}
+        s.run('notes.put(key="more", value=1)')
