@@ -33,6 +33,12 @@ LAYERS: dict[str, tuple[set[str], set[str]]] = {
         {"scint.errors", "scint.dsl", "scint.contexts", "scint.core", "scint.llm", "scint.session", "scint.agents"},
         {"attrs"},
     ),
+    # The MCP room: the session, the agents room and the public names (it is the only one importing `mcp`).
+    "scint.mcp": (
+        {"scint.errors", "scint.session", "scint.agents", "scint.llm", "scint.mcp"}
+        | {"scint.contexts.base", "scint.contexts.help", "scint.contexts.registry"},
+        {"mcp", "pydantic", "anyio", "uvicorn"},
+    ),
 }
 # Imports made inside a function (when a method is called) that may point up: Session.up uses the agents room.
 LAZY_UP = {"scint.session.facade": {"scint.agents"}}
@@ -52,6 +58,7 @@ SURFACE_MAY = {
     "scint.contexts.registry",
     "scint.llm",
     "scint.modules",
+    "scint.mcp",
 }
 STDLIB_OK = True  # the standard library is always allowed
 
@@ -130,6 +137,11 @@ def test_imports_point_down(module: str, path: Path) -> None:
 def test_only_the_openai_provider_imports_openai() -> None:
     users = [m for m, p in modules() if any(i.split(".")[0] == "openai" for i in imports(p, m))]
     assert len(users) == 1 and users[0].startswith("scint.llm"), users
+
+
+def test_only_the_mcp_room_imports_mcp() -> None:
+    users = {m for m, p in modules() if any(i.split(".")[0] == "mcp" for i in imports(p, m))}
+    assert users and all(m.startswith("scint.mcp") for m in users), users
 
 
 def test_the_llm_layer_knows_no_session_class() -> None:

@@ -41,7 +41,7 @@ def test_llm_public_names() -> None:
 
 
 def test_import_is_light() -> None:
-    heavy = ("openai", "IPython", "psycopg", "httpx2")
+    heavy = ("openai", "IPython", "psycopg", "httpx2", "mcp", "uvicorn", "starlette")
     code = f"import sys, scint; print([m for m in {heavy!r} if m in sys.modules])"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "[]", f"`import scint` pulled in {out}"
