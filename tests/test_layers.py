@@ -56,6 +56,7 @@ SURFACE_MAY = {
     "scint.contexts.registry",
     "scint.llm",
     "scint.modules",
+    "scint.ui",
 }
 STDLIB_OK = True  # the standard library is always allowed
 

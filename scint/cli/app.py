@@ -23,6 +23,7 @@ from rich.text import Text
 import scint
 from scint.cli import display
 from scint.cli import modules as _modules
+from scint.cli import ui as _ui
 from scint.cli.inputs import cli_wording, import_modules, imports_from, read_text, where
 from scint.errors import ScintError
 
@@ -518,6 +519,7 @@ def ask(
 
 
 app.command("modules")(_modules.command(out, err, _json))
+app.command("ui")(_ui.command(out, _opts))
 
 
 @app.command()

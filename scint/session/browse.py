@@ -14,17 +14,23 @@ from scint.session.history import entry, events_newest_first
 if TYPE_CHECKING:
     from scint.session.facade import Session
 
-__all__ = ["MAX_LOG_PAGE", "boundaries_around", "log_page", "on_branch"]
+__all__ = ["MAX_LOG_PAGE", "boundaries_around", "log_page", "on_branch", "sibling"]
 
 MAX_LOG_PAGE = 500  # programs in one page of the log
 
 
 def on_branch(s: Session, name: str) -> Session:
-    """A session on branch `name` of `s`'s store, sharing its connection (so the caller closes it with `s`'s
-    life in mind: closing it leaves the store open). `s` itself when it is on that branch."""
+    """A session on branch `name` of `s`'s store, sharing its connection (closing it leaves the store open, so
+    it lives no longer than `s`). `s` itself when it is on that branch."""
     if name == s.branch_name:
         return s
-    return type(s)(s.url, branch=name, limits=s.limits, _app=s.app)
+    return sibling(s, name)
+
+
+def sibling(s: Session, name: str | None = None) -> Session:
+    """A new session on branch `name` (default: `s`'s) of `s`'s store, sharing its connection: for another
+    thread (a session is not shared between threads), living no longer than `s`."""
+    return type(s)(s.url, branch=name or s.branch_name, limits=s.limits, _app=s.app)
 
 
 def log_page(s: Session, limit: int, before: int | None = None) -> list[dict[str, Any]]:
