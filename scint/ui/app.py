@@ -11,7 +11,7 @@ import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -178,15 +178,21 @@ class UI:
         fields: dict[str, str] = {}
         kind = request.headers.get("content-type", "")
         try:
+            body = b""
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > MAX_BODY:
+                    return {}, _error(413, f"the request body is larger than {MAX_BODY:,} bytes")
             if kind.startswith("application/json"):
-                body = await request.body()
                 data = json.loads(body) if body else {}
                 if not isinstance(data, dict):
-                    return {}, _error(400, "the JSON body must be an object such as {\"reason\": \"...\"}")
+                    return {}, _error(400, 'the JSON body must be an object such as {"reason": "..."}')
                 fields = {str(k): str(v) for k, v in data.items() if isinstance(v, (str, int, float))}
-            elif kind.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-                form = await request.form(max_files=0, max_fields=20)
-                fields = {k: v for k, v in form.items() if isinstance(v, str)}
+            elif kind.startswith("application/x-www-form-urlencoded"):
+                pairs = parse_qsl(body.decode(), max_num_fields=20, strict_parsing=False)
+                fields = dict(pairs)
+            elif body:
+                return {}, _error(415, "send application/json or a form (application/x-www-form-urlencoded)")
         except (ValueError, UnicodeDecodeError) as exc:
             return {}, _error(400, f"the request body could not be read: {exc}")
         bearer = request.headers.get("authorization", "").lower().startswith("bearer ") and self.token is not None
