@@ -156,9 +156,10 @@ class ScintMagics(Magics):
     actor = Unicode("human", help="Who the programs run by these magics are recorded as.").tag(config=True)
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
-        super().__init__(shell=shell, **kwargs)
+        # Set before the config loads: a configured store or branch reopens (closes) as the magics are made.
         self._session: scint.Session | None = None
         self._ui: Any = None  # the web view's server (scint.ui.server.Running), started by %scint_ui
+        super().__init__(shell=shell, **kwargs)
         self.bindings: dict[str, Any] = {}  # names earlier programs assigned, passed on as params
 
     @observe("store", "branch")

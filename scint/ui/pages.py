@@ -33,6 +33,7 @@ def page(title: str, body: str, *, stamp: str, csrf: str, store: str, proposals:
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
         f"<meta name='viewport' content='width=device-width'><title>{esc(title)} · scint</title>"
         f"<meta name='scint-csrf' content='{esc(csrf)}'>"
+        "<link rel='icon' href='/static/favicon.svg' type='image/svg+xml'>"
         "<link rel='stylesheet' href='/static/scint.css'><script src='/static/scint.js' defer></script></head>"
         f"<body><header><b class='logo'>scint</b><nav>{nav}</nav><span class='store'>{esc(store)}</span>"
         "<span id='live' class='live' title='updates while other processes write'>live</span></header>"
@@ -55,6 +56,10 @@ def value_html(value: Any, width: int = VALUE_CHARS) -> str:
 
 def state_href(branch: str, version: int) -> str:
     return href("/state", ref=f"{branch}@{version}")
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
 
 
 def error_html(message: str) -> str:
@@ -132,7 +137,7 @@ def branches_body(data: dict[str, Any]) -> str:
 def event_html(e: dict[str, Any]) -> str:
     args = json.dumps(e["args"], ensure_ascii=False, default=str)
     short = args if len(args) <= 160 else args[:160] + f"… ({len(args):,} chars)"
-    call = f"{e['path']}.{e['action']}({short})"
+    call = f"{e['path'] + '.' if e['path'] else ''}{e['action']}({short})"
     return f"<li><span class='v'>{e['version']}</span> <code>{esc(call)}</code></li>"
 
 
@@ -150,7 +155,7 @@ def log_body(data: dict[str, Any]) -> str:
             f"<tr class='entry'><td><a href='{href('/state', ref=ref)}'>{e['version']}</a></td>"
             f"<td class='time'>{esc(e['time'][:19].replace('T', ' '))}</td><td>{esc(e['actor'])}</td>"
             f"<td><pre class='program'>{esc(e['source'])}</pre>"
-            f"<details><summary>{len(e['events'])} events</summary><ul class='events'>{events}</ul></details></td>"
+            f"<details><summary>{plural(len(e['events']), 'event')}</summary><ul class='events'>{events}</ul></details></td>"
             f"<td><a class='difflink' href='{href('/diff', a=branch + '@' + str(first), b=ref)}'>diff</a></td></tr>"
         )
     table = (
@@ -181,7 +186,7 @@ def state_body(data: dict[str, Any], rendered: str) -> str:
         steps.append(f"<a class='next' href='{state_href(branch, data['next'])}'>{data['next']} →</a>")
     outline = "".join(
         f"<li class='d{min(p.count('.'), 4)}'><b>{esc(p)}</b> <i>{esc(c['type'])}</i> "
-        f"<span class='size'>{len(c['state'])} fields</span></li>"
+        f"<span class='size'>{plural(len(c['state']), 'field')}</span></li>"
         for p, c in list(data["contexts"].items())[:500]
     )
     if len(data["contexts"]) > 500:
@@ -262,7 +267,7 @@ def process_body(p: dict[str, Any]) -> str:
     return (
         f"<p>status <b class='status'>{esc(p['status'])}</b>; goal: {esc(p['goal'] or '')}</p>"
         f"<h2>tasks</h2><ul>{tasks or '<li>none</li>'}</ul>{messages}"
-        f"<h2>transcript{esc(note)}</h2><ol class='transcript'>{items or '<li>empty</li>'}</ol>"
+        (f"<h2>transcript{esc(note)}</h2><ol class='transcript'>{items}</ol>" if items else "<h2>transcript</h2><p>empty</p>")
         f"<h2>state</h2><table>{state}</table>"
     )
 
