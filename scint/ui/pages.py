@@ -264,11 +264,11 @@ def process_body(p: dict[str, Any]) -> str:
     messages = ""
     if p.get("messages") is not None:
         messages = f"<h2>messages</h2>{value_html(p['messages'], 2000)}"
+    transcript = f"<ol class='transcript'>{items}</ol>" if items else "<p>empty</p>"
     return (
         f"<p>status <b class='status'>{esc(p['status'])}</b>; goal: {esc(p['goal'] or '')}</p>"
         f"<h2>tasks</h2><ul>{tasks or '<li>none</li>'}</ul>{messages}"
-        (f"<h2>transcript{esc(note)}</h2><ol class='transcript'>{items}</ol>" if items else "<h2>transcript</h2><p>empty</p>")
-        f"<h2>state</h2><table>{state}</table>"
+        f"<h2>transcript{esc(note)}</h2>{transcript}<h2>state</h2><table>{state}</table>"
     )
 
 
