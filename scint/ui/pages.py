@@ -155,7 +155,8 @@ def log_body(data: dict[str, Any]) -> str:
             f"<tr class='entry'><td><a href='{href('/state', ref=ref)}'>{e['version']}</a></td>"
             f"<td class='time'>{esc(e['time'][:19].replace('T', ' '))}</td><td>{esc(e['actor'])}</td>"
             f"<td><pre class='program'>{esc(e['source'])}</pre>"
-            f"<details><summary>{plural(len(e['events']), 'event')}</summary><ul class='events'>{events}</ul></details></td>"
+            f"<details><summary>{plural(len(e['events']), 'event')}</summary>"
+            f"<ul class='events'>{events}</ul></details></td>"
             f"<td><a class='difflink' href='{href('/diff', a=branch + '@' + str(first), b=ref)}'>diff</a></td></tr>"
         )
     table = (
