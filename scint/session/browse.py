@@ -1,6 +1,7 @@
 """Reading the history the way a browser of it does (scint.ui): a session on another branch of the same store,
-a page of a branch's log before a version (with each program's events), and the program boundaries either side
-of a version, for stepping program by program. Each function takes the Session it works on."""
+a page of a branch's log before a version (each program with its newest EVENTS_SHOWN events), and the program
+boundaries either side of a version, for stepping program by program. Each function takes the Session it works
+on."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ if TYPE_CHECKING:
 
 __all__ = ["MAX_LOG_PAGE", "boundaries_around", "log_page", "on_branch", "sibling"]
 
-MAX_LOG_PAGE = 500  # programs in one page of the log
+MAX_LOG_PAGE = 200  # programs in one page of the log
+EVENTS_SHOWN = 200  # events listed per program (the newest); `events_total` counts them all
 
 
 def on_branch(s: Session, name: str) -> Session:
@@ -68,9 +70,9 @@ def log_page(s: Session, limit: int, before: int | None = None) -> list[dict[str
 
 def _entry_dict(s: Session, group: list[tuple[int, Any]]) -> dict[str, Any]:
     data = entry(s, group).as_dict()
-    data["events"] = [
-        {"version": v, "path": e.path, "action": e.action, "args": e.args} for v, e in reversed(group)
-    ]
+    shown = group[:EVENTS_SHOWN]  # group is newest first
+    data["events"] = [{"version": v, "path": e.path, "action": e.action, "args": e.args} for v, e in reversed(shown)]
+    data["events_total"] = len(group)
     return data
 
 

@@ -146,16 +146,16 @@ def log_body(data: dict[str, Any]) -> str:
     rows = []
     for e in data["entries"]:
         ref = f"{branch}@{e['version']}"
-        first = e["events"][0]["version"] - 1 if e["events"] else e["version"]
-        events = "".join(event_html(ev) for ev in e["events"][:50])
-        more = len(e["events"]) - 50
+        first = e["version"] - e["events_total"]  # the state just before the program
+        events = "".join(event_html(ev) for ev in e["events"][-50:])
+        more = e["events_total"] - min(len(e["events"]), 50)
         if more > 0:
-            events += f"<li>… {more} more</li>"
+            events = f"<li>… {more} earlier events</li>" + events
         rows.append(
             f"<tr class='entry'><td><a href='{href('/state', ref=ref)}'>{e['version']}</a></td>"
             f"<td class='time'>{esc(e['time'][:19].replace('T', ' '))}</td><td>{esc(e['actor'])}</td>"
             f"<td><pre class='program'>{esc(e['source'])}</pre>"
-            f"<details><summary>{plural(len(e['events']), 'event')}</summary>"
+            f"<details><summary>{plural(e['events_total'], 'event')}</summary>"
             f"<ul class='events'>{events}</ul></details></td>"
             f"<td><a class='difflink' href='{href('/diff', a=branch + '@' + str(first), b=ref)}'>diff</a></td></tr>"
         )

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from html.parser import HTMLParser
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 import scint
@@ -212,3 +215,39 @@ def test_without_a_token_only_loopback_names_are_answered(ui_session: scint.Sess
         assert r.status_code == 403 and "127.0.0.1" in r.json()["error"]
     with TestClient(create_app(ui_session), base_url="http://localhost:8765") as client:
         assert client.get("/api/branches").status_code == 200
+
+
+# -- any text from the store stays text ------------------------------------------------------------------------
+
+ALLOWED_TAGS = {
+    "html", "head", "meta", "title", "link", "script", "body", "header", "b", "nav", "a", "span", "main", "h1",
+    "h2", "h3", "p", "table", "tr", "th", "td", "pre", "details", "summary", "ul", "ol", "li", "code", "i", "form",
+    "input", "button", "svg", "text", "line", "circle", "path",
+}  # fmt: skip
+
+
+class Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[tuple[str, list[tuple[str, str | None]]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.seen.append((tag, attrs))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    key=st.text(alphabet="<>&\"'/= scriptimgonerr()x", min_size=1, max_size=30),
+    value=st.text(alphabet="<>&\"'/= scriptimgonerr()x", max_size=30),
+)
+def test_no_text_from_the_store_becomes_markup(
+    client: TestClient, ui_session: scint.Session, key: str, value: str
+) -> None:
+    ui_session.run("notes.put(key=$k, value=$v)", params={"k": key, "v": value})
+    for url in ("/log?limit=2", "/state", "/diff?a=main@3&b=main"):
+        parser = Tags()
+        parser.feed(client.get(url).text)
+        for tag, attrs in parser.seen:
+            assert tag in ALLOWED_TAGS, (url, tag)
+            assert not [name for name, _ in attrs if name.startswith("on")], (url, tag, attrs)
+        assert [t for t, _ in parser.seen].count("script") == 1
