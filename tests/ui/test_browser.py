@@ -77,11 +77,11 @@ def test_click_through_and_see_another_writer_live(
         page.goto(running.url + "log")
         expect(page.locator("tr.entry")).to_have_count(3)
         program = 'notes.put(key="from another process", value=42)'
-        code = f"import scint\nwith scint.open({ui_session.url!r}) as s: s.run({program!r}, actor='process:other')"
+        code = f"import scint\nwith scint.open({ui_session.url!r}) as s: s.run({program!r}, actor='human:bob')"
         subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
         expect(page.locator("tr.entry")).to_have_count(4, timeout=20_000)  # the page updates by itself
         expect(page.locator("tr.entry pre.program").first).to_have_text(program)
-        expect(page.locator("tr.entry").first).to_contain_text("process:other")
+        expect(page.locator("tr.entry").first).to_contain_text("human:bob")
         page.screenshot(path=str(artifacts / "5-live.png"), full_page=True)
 
         page.goto(running.url + "processes/research.lit")
