@@ -156,8 +156,10 @@ class ScintMagics(Magics):
     actor = Unicode("human", help="Who the programs run by these magics are recorded as.").tag(config=True)
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
-        super().__init__(shell=shell, **kwargs)
+        # Set before the config loads: a configured store or branch reopens (closes) as the magics are made.
         self._session: scint.Session | None = None
+        self._ui: Any = None  # the web view's server (scint.ui.server.Running), started by %scint_ui
+        super().__init__(shell=shell, **kwargs)
         self.bindings: dict[str, Any] = {}  # names earlier programs assigned, passed on as params
 
     @observe("store", "branch")
@@ -175,6 +177,9 @@ class ScintMagics(Magics):
         return self._session
 
     def close(self) -> None:
+        if self._ui is not None:
+            self._ui.stop()
+            self._ui = None
         if self._session is not None:
             self._session.close()
             self._session = None
@@ -350,6 +355,30 @@ class ScintMagics(Magics):
         args = parse_argstring(self.scint_diff, line)
         a, b = (int(x) if x.isdigit() else x for x in (args.a, args.b))
         return self._call(lambda s: s.diff(a, b))
+
+    @magic_arguments()
+    @argument("--read-only", action="store_true", help="Show only: no approve or reject.")
+    @argument("--port", type=int, default=0, help="Port on 127.0.0.1 (default: a free one).")
+    @line_magic
+    def scint_ui(self, line: str) -> _Display:
+        """Serve the web view of this store from a background thread on 127.0.0.1 and show its link."""
+        args = parse_argstring(self.scint_ui, line)
+
+        def start(s: scint.Session) -> _Display:
+            if self._ui is None:
+                try:
+                    from scint.ui import start as serve
+                except ImportError as exc:
+                    need = f"the web view needs the ui extra: pip install 'scint[ui]' ({exc})"
+                    raise scint.ScintError(need) from exc
+                from scint.session.browse import sibling
+
+                self._ui = serve(sibling(s), port=args.port, read_only=args.read_only)
+            url = self._ui.url
+            link = html.escape(url)
+            return _Display(f"scint ui: {url}", f"<a href='{link}' target='_blank'>scint ui: {link}</a>")
+
+        return self._call(start)
 
     def _call(self, fn: Any) -> Any:
         try:

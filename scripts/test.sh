@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine with only Python 3.11 and package-registry access.
 # Creates .venv (if needed), installs Scint with every extra, starts the local PostgreSQL if it is down,
-# checks ruff, then runs pytest. Extra arguments go to pytest.
+# installs chromium (for the web view's browser test) if it is missing, checks ruff, then runs pytest.
+# Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,6 +25,15 @@ if command -v pg_ctlcluster >/dev/null 2>&1 && [ -d /etc/postgresql ]; then
       pg_ctlcluster --skip-systemctl-redirect "$v" main start || true
     done
   fi
+fi
+
+# The web view's end-to-end test drives Debian's chromium through Playwright (the dev extra); browsers cannot be
+# downloaded by Playwright here, so the system one is installed once.
+if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then
+  as_root=""
+  if [ "$(id -u)" -ne 0 ]; then as_root="sudo"; fi
+  $as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y -qq chromium >/dev/null
 fi
 
 .venv/bin/ruff check .

@@ -39,6 +39,10 @@ LAYERS: dict[str, tuple[set[str], set[str]]] = {
         | {"scint.contexts.base", "scint.contexts.help", "scint.contexts.registry"},
         {"mcp", "pydantic", "anyio", "uvicorn"},
     ),
+    "scint.ui": (
+        {"scint.errors", "scint.session", "scint.agents", "scint.ui"},
+        {"starlette", "uvicorn"},
+    ),
 }
 # Imports made inside a function (when a method is called) that may point up: Session.up uses the agents room.
 LAZY_UP = {"scint.session.facade": {"scint.agents"}}
@@ -59,6 +63,7 @@ SURFACE_MAY = {
     "scint.llm",
     "scint.modules",
     "scint.mcp",
+    "scint.ui",
 }
 STDLIB_OK = True  # the standard library is always allowed
 
@@ -164,6 +169,21 @@ def test_the_session_is_a_host() -> None:
         assert not missing
         contexts, functions, history, allows = s.callables()
         assert contexts == {} and "create_context" in functions and "log" in history and allows is None
+
+
+def test_only_the_web_view_imports_starlette_and_import_scint_does_not() -> None:
+    users = {m for m, p in modules() if any(i.split(".")[0] in ("starlette", "uvicorn") for i in imports(p, m))}
+    assert users and all(m.startswith("scint.ui.") for m in users), users
+    code = (
+        "import sys, scint, scint.session, scint.cli.app\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('starlette', 'uvicorn')"
+        " or m.startswith('scint.ui')))"
+    )
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert out.stdout.strip() == "[]"
 
 
 def test_session_is_a_package_of_small_rooms() -> None:

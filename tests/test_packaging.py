@@ -34,6 +34,9 @@ def test_the_wheel_contains_the_grammar(wheel: Path) -> None:
         assert "scint/dsl/parser.py" in names
         schema = "scint/agents/scint.schema.json"  # the published JSON Schema of scint.toml
         assert zf.read(schema) == (ROOT / schema).read_bytes()
+        for asset in ("scint.js", "scint.css", "favicon.svg"):  # the web view's assets: no CDN, no build step
+            path = f"scint/ui/static/{asset}"
+            assert zf.read(path) == (ROOT / path).read_bytes()
 
 
 def test_the_installed_package_reads_the_grammar_from_package_data(wheel: Path, tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ import scint
 from scint.cli import display
 from scint.cli import mcp as _mcp
 from scint.cli import modules as _modules
+from scint.cli import ui as _ui
 from scint.cli.inputs import cli_wording, import_modules, imports_from, read_text, where
 from scint.errors import ScintError
 
@@ -520,6 +521,7 @@ def ask(
 
 app.command("modules")(_modules.command(out, err, _json))
 app.command("mcp")(_mcp.command(_opts, err))
+app.command("ui")(_ui.command(out, _opts))
 
 
 @app.command()

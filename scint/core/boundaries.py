@@ -21,6 +21,7 @@ from scint.errors import HistoryError
 __all__ = ["check_boundary", "inside_message", "program_span", "running_message"]
 
 _PAGE = 256
+_FIRST_PAGE = 4
 
 # One segment of a lineage: (aggregate id, its fork version, the last version of it the lineage holds or None).
 Segment = tuple[uuid.UUID, int, int | None]
@@ -54,12 +55,14 @@ def _programs(
             continue
         gt = bottom - base + 1  # originator versions; 1 is the branch's Started event
         lte = None if top is None else top - base + 1
+        page = _FIRST_PAGE  # most walks stop after a few events: pages grow from a few events to _PAGE
         while lte is None or gt < lte:
-            events = list(app.events.get(agg_id, gt=gt, lte=lte, desc=desc, limit=_PAGE))
+            events = list(app.events.get(agg_id, gt=gt, lte=lte, desc=desc, limit=page))
             for event in events:
                 yield base + event.originator_version - 1, event.meta.get("program")
-            if len(events) < _PAGE:
+            if len(events) < page:
                 break
+            page = min(page * 4, _PAGE)
             if desc:
                 lte = events[-1].originator_version - 1
             else:

@@ -22,6 +22,7 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
 
 from scint.contexts.registry import get_type
+from scint.contexts.types import copy_value
 from scint.contexts.unloaded import not_loaded
 from scint.core.bindings import is_param_name
 from scint.core.map import ContextMap, branch_id
@@ -235,14 +236,14 @@ def diff_views(a: Any, b: Any) -> dict[str, Any]:
         if a.type_of(p) != b.type_of(p):
             changed[p] = {"type": {"from": a.type_of(p), "to": b.type_of(p)}}
             continue
-        sa, sb = a.get(p), b.get(p)
+        sa, sb = a._entry(p)[1], b._entry(p)[1]  # compared in place: only what differs is copied, below
         fields = {}
         for key in dict.fromkeys([*sa, *sb]):
             d = _diff_value(sa.get(key), sb.get(key))
             if d is not None:
                 fields[key] = d
         if fields:
-            changed[p] = fields
+            changed[p] = copy_value(fields)
     return {"added": added, "removed": removed, "changed": changed}
 
 
