@@ -227,7 +227,8 @@ async def arun_processes(
     """Run several processes concurrently (their model calls overlap; their commits are serialised, one program
     at a time); returns their answers in order. They share `limits`."""
     limits = limits or RunLimits()
-    provider = provider or (_ACTIVE.get().provider if _ACTIVE.get() else session.llm)  # type: ignore[union-attr]
+    # None: each process's own default (its endpoint's provider, else the session's)
+    provider = provider or (_ACTIVE.get().provider if _ACTIVE.get() else None)  # type: ignore[union-attr]
     runs = [arun_process(session, p, max_steps, provider=provider, limits=limits, actor=actor) for p in paths]
     return list(await asyncio.gather(*runs))
 

@@ -4,14 +4,19 @@ from the templates it lists, with at most its own capabilities."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import scint
+from scint.core.capabilities import Capabilities
 from scint.errors import ActionError, BadArguments, LLMError, PermissionDenied
 from scint.llm import MockProvider
+from scint.llm.process import run_thread
 from tests.conftest import url_for
 from tests.llm.conftest import FakeOpenAI
 
@@ -184,3 +189,47 @@ def test_a_template_wider_than_its_parent_is_refused(session: scint.Session, dec
     with pytest.raises(PermissionDenied, match=r'the template "wide" grants more than desk\.lead has'):
         session.run('desk.lead.spawn(name="w", template="wide", goal="g")', actor=actor)
     assert session.version == version and "desk.lead.w" not in session.view()
+
+
+GLOBS = st.sampled_from(
+    ["self.**", "self.*", "self.x.get", "**", "notes.*", "notes.get", "notes.**", "a.**", "a.p.**", "a.p.c.*", "help"]
+)
+TARGETS = [
+    ("a.p.c", "run"), ("a.p.c.x", "get"), ("a.p", "put"), ("notes", "get"), ("notes.x", "get"), ("", "help"),
+    ("a", "post"), ("a.p.c.x.y", "get"),
+]  # fmt: skip
+
+
+@given(st.lists(GLOBS, min_size=0, max_size=4), st.lists(GLOBS, min_size=0, max_size=4))
+@settings(max_examples=120, deadline=None)
+def test_a_child_spawned_from_a_template_never_has_more_than_its_parent(parent: list, granted: list) -> None:
+    with scint.open("memory://") as s:
+        s.run(
+            'create_context("a", type="Thread")\n'
+            f'create_context(name="p", type="Process", parent="a", can={json.dumps(parent)}, '
+            f'templates={{"t": {{"goal": "g", "can": {json.dumps(granted)}}}}})'
+        )
+        try:
+            s.run('a.p.spawn(name="c", template="t", goal="work")')
+        except PermissionDenied as exc:
+            assert 'the template "t" grants more than a.p has' in str(exc) and "a.p.c" not in s.view()
+            return
+        assert s.view().get("a.p.c")["can"] == granted
+        mine, theirs = Capabilities(granted, self_path="a.p.c"), Capabilities(parent, self_path="a.p")
+        for path, action in TARGETS:
+            assert not mine.allows(path, action) or theirs.allows(path, action), (path, action)
+
+
+def test_processes_on_two_endpoints_run_concurrently_without_a_session_provider(
+    session: scint.Session, declared: Path, servers: tuple[FakeOpenAI, FakeOpenAI], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)  # no session provider could be made: none is needed
+    big, small = servers
+    big.enqueue("plain's answer")
+    small.enqueue("summary's answer")
+    session.up(declared)
+    session.run('desk.lead.spawn(name="s1", template="summarizer", goal="x")\ndesk.lead.spawn(name="s2", goal="y")')
+    answers = run_thread(session, "desk.lead", max_steps=2)
+    assert answers == {"desk.lead.s1": "summary's answer", "desk.lead.s2": "plain's answer"}
+    assert [b["model"] for _, b in big.requests] == ["big-model"]
+    assert [b["model"] for _, b in small.requests] == ["small-model"]
