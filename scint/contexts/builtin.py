@@ -320,14 +320,14 @@ class Process(Context):
         """Start a child Process called `name` that works towards `goal`; returns its path.
 
         With `template`, one of the templates this process may spawn (its declared `templates`), the child gets
-        the template's model, system prompt, capabilities (within this process's), budget and backend. Without
-        one it uses this process's model endpoint. `model` names another model at that endpoint."""
+        the template's model, system prompt, capabilities (within this process's), budget and backend; `model`
+        names another model at its endpoint. Without one, run inside this process's run, it uses this one's."""
         return self.create_child(name, "Process", **self.spawned(goal, model, template))
 
     def spawned(self, goal: str, model: str | None, template: str | None) -> dict[str, Any]:
         """The settings of a child spawned with these arguments (the interpreter checks its `can` first)."""
-        if template is None:
-            return {"goal": goal, "model": model, "endpoint": copy_value(self.endpoint)}
+        if template is None:  # as before templates: stored spawns replay as they were recorded
+            return {"goal": goal, "model": model}
         known = self.templates if isinstance(self.templates, dict) else {}
         spec = known.get(template)
         if not isinstance(spec, dict):

@@ -167,10 +167,10 @@ def test_spawn_from_a_template(session: scint.Session, declared: Path) -> None:
     assert child["model"] == "small-model" and child["endpoint"]["model"] == "small-model"
     path = session.run('self.spawn(name="s2", template="summarizer", goal="g", model="tiny")', actor=lead).value
     assert session.view().get(path)["model"] == "tiny"
-    # without a template a child keeps its parent's endpoint
+    # without a template a child declares nothing of its own (run inside its parent's run, it uses the parent's)
     path = session.run('self.spawn(name="p", goal="g")', actor=lead).value
     plain = session.view().get(path)
-    assert plain["endpoint"]["name"] == "big" and plain["can"] is None
+    assert plain["endpoint"] is None and plain["can"] is None and plain["templates"] == {}
     version = session.version
     with pytest.raises(ActionError, match=r'may not spawn the template "sumarizer" \(did you mean `summarizer`'):
         session.run('self.spawn(name="x", template="sumarizer", goal="g")', actor=lead)
@@ -228,8 +228,23 @@ def test_processes_on_two_endpoints_run_concurrently_without_a_session_provider(
     big.enqueue("plain's answer")
     small.enqueue("summary's answer")
     session.up(declared)
-    session.run('desk.lead.spawn(name="s1", template="summarizer", goal="x")\ndesk.lead.spawn(name="s2", goal="y")')
+    big_endpoint = json.dumps(session.view().get("desk.lead")["endpoint"])
+    session.run(
+        'desk.lead.spawn(name="s1", template="summarizer", goal="x")\n'
+        f'create_context(name="s2", type="Process", parent="desk.lead", goal="y", endpoint={big_endpoint})'
+    )
     answers = run_thread(session, "desk.lead", max_steps=2)
     assert answers == {"desk.lead.s1": "summary's answer", "desk.lead.s2": "plain's answer"}
     assert [b["model"] for _, b in big.requests] == ["big-model"]
     assert [b["model"] for _, b in small.requests] == ["small-model"]
+
+
+def test_a_child_without_a_template_run_in_its_parents_run_uses_the_parents_endpoint(
+    session: scint.Session, declared: Path, servers: tuple[FakeOpenAI, FakeOpenAI]
+) -> None:
+    big, small = servers
+    big.enqueue({"program": 'self.spawn(name="p", goal="count to two")'}, {"program": "self.p.run()"}, "two", "done")
+    session.up(declared)
+    assert session.run("desk.lead.run(max_steps=4)").value == "done"
+    assert session.view().get("desk.lead.p")["answer"] == "two"
+    assert [b["model"] for _, b in big.requests] == ["big-model"] * 4 and small.requests == []
