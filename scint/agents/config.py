@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from scint.agents.schema import MAX_TEXT, TOP, Problems
 from scint.contexts import types as T
 from scint.contexts.base import did_you_mean
 from scint.contexts.registry import get_type, registered
-from scint.errors import BadArguments, ConfigError
+from scint.errors import BadArguments, ConfigError, ScintError
 
 __all__ = ["MAX_FILE_BYTES", "Config", "load", "parse"]
 
@@ -48,8 +49,13 @@ class Config:
     modules: list[str] = field(default_factory=list)
 
 
-def load(path: str | Path) -> Config:
-    """Read and validate the file at `path`; a ConfigError lists every problem."""
+Prepare = Callable[[list[str]], object]
+
+
+def load(path: str | Path, prepare: Prepare | None = None) -> Config:
+    """Read and validate the file at `path`; a ConfigError lists every problem. `prepare(modules)` is called
+    with the file's `modules` once its shape is valid and before its names are checked (`up` loads them there:
+    they may bring the context types the file declares); a ScintError from it is a problem at `modules`."""
     if not isinstance(path, (str, Path)):
         raise BadArguments(f"the path of a scint.toml must be a string or a Path, not {type(path).__name__}")
     p = Path(path)
@@ -60,10 +66,12 @@ def load(path: str | Path) -> Config:
         data = p.read_bytes()
     except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
         raise ConfigError(f"{str(p)[:200]!r}: cannot be read: {getattr(exc, 'strerror', None) or exc}") from None
-    return parse(data, name=p.name, directory=p.parent)
+    return parse(data, name=p.name, directory=p.parent, prepare=prepare)
 
 
-def parse(data: bytes | str, *, name: str = "scint.toml", directory: Path | None = None) -> Config:
+def parse(
+    data: bytes | str, *, name: str = "scint.toml", directory: Path | None = None, prepare: Prepare | None = None
+) -> Config:
     """Validate TOML text (`directory` is where `system_file`s are found); a ConfigError lists every problem."""
     raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
     if len(raw) > MAX_FILE_BYTES:
@@ -81,6 +89,11 @@ def parse(data: bytes | str, *, name: str = "scint.toml", directory: Path | None
     _unquoted_paths(doc, out)
     _refuse_secrets(doc, (), out)
     TOP.check(doc, (), out)
+    if not out and prepare is not None:
+        try:
+            prepare(list(doc.get("modules", [])))
+        except ScintError as exc:
+            out.add(("modules",), exc.message)
     if not out:
         config = _resolve(doc, name, hashlib.sha256(raw).hexdigest(), directory, out)
         if not out:

@@ -52,6 +52,7 @@ class UpReport:
     changes: tuple[Change, ...]
     result: Result | None = None
     planned: bool = False
+    modules: tuple[str, ...] = ()  # the modules the file asked for (loaded into the session)
 
     @property
     def up_to_date(self) -> bool:
@@ -137,13 +138,21 @@ def up(session: Session, path: str | Path = "scint.toml", plan: bool = False) ->
     """Make the store match the file at `path` in one atomic program; with `plan`, only say what would change."""
     if not isinstance(plan, bool):
         raise BadArguments("plan must be true or false")
-    config = load(path)
+    config = load(path, prepare=lambda names: _load_modules(session, names))
     changes = tuple(_plan(session, config))
+    modules = tuple(config.modules)
     if plan or not changes:
-        return UpReport(config.file, config.sha256, changes, planned=plan)
-    result = session.run(
-        program_text(list(changes)),
-        actor=f"file:{config.file}",
-        request={"file": config.file, "sha256": config.sha256},
-    )
-    return UpReport(config.file, config.sha256, changes, result=result)
+        return UpReport(config.file, config.sha256, changes, planned=plan, modules=modules)
+    request: dict[str, Any] = {"file": config.file, "sha256": config.sha256}
+    if modules:
+        request["modules"] = list(modules)  # what the file asked for, in its provenance
+    result = session.run(program_text(list(changes)), actor=f"file:{config.file}", request=request)
+    return UpReport(config.file, config.sha256, changes, result=result, modules=modules)
+
+
+def _load_modules(session: Session, names: list[str]) -> None:
+    """The file's modules, loaded into the session (they may bring the types and backends the file names). Their
+    order is worked out whole first, so a missing or circular one loads nothing. `plan` loads them too: it
+    records nothing."""
+    if names:
+        session.load_modules(names)

@@ -316,9 +316,38 @@ class Process(Context):
         return out
 
     @action
-    def spawn(self, name: str, goal: str, model: str | None = None) -> str:
-        """Start a child Process called `name` that works towards `goal`; returns its path."""
-        return self.create_child(name, "Process", goal=goal, model=model)
+    def spawn(self, name: str, goal: str, model: str | None = None, template: str | None = None) -> str:
+        """Start a child Process called `name` that works towards `goal`; returns its path.
+
+        With `template`, one of the templates this process may spawn (its declared `templates`), the child gets
+        the template's model, system prompt, capabilities (within this process's), budget and backend; `model`
+        names another model at its endpoint. Without one, run inside this process's run, it uses this one's."""
+        return self.create_child(name, "Process", **self.spawned(goal, model, template))
+
+    def spawned(self, goal: str, model: str | None, template: str | None) -> dict[str, Any]:
+        """The settings of a child spawned with these arguments (the interpreter checks its `can` first)."""
+        if template is None:  # as before templates: stored spawns replay as they were recorded
+            return {"goal": goal, "model": model}
+        known = self.templates if isinstance(self.templates, dict) else {}
+        spec = known.get(template)
+        if not isinstance(spec, dict):
+            listed = ", ".join(sorted(known)[:20]) or "none (a process spawns the templates its declaration lists)"
+            raise ActionError(
+                f'{self.path} may not spawn the template "{_clip(template)}"{did_you_mean(template, known)}: it may '
+                f"spawn only the templates it lists; they are: {listed}"
+            )
+        fields = type(self).__scint_fields__
+        out = {k: copy_value(v) for k, v in spec.items() if k in self.CONFIGURABLE and k != "templates"}
+        out = {k: v for k, v in out.items() if check(v, fields[k][0])}  # a stored definition of another shape
+        out["goal"] = goal or out.get("goal", "")
+        if model is not None:
+            out["model"] = model
+        # What its spawn may spawn in turn: the templates the definition lists, among those this process may
+        # spawn (a child never gets more than its parent, templates included).
+        wanted = spec.get("templates")
+        names = wanted if isinstance(wanted, list) else list(wanted) if isinstance(wanted, dict) else []
+        out["templates"] = {n: copy_value(known[n]) for n in names if isinstance(n, str) and n in known}
+        return out
 
     @action
     def configure(self, settings: dict[str, Any]) -> list[str]:

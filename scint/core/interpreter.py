@@ -24,6 +24,7 @@ from scint.core.bindings import statement_refs
 from scint.core.budget import Budget
 from scint.core.capabilities import Capabilities, actor_capabilities, check_call, check_grant
 from scint.core.map import ContextMap
+from scint.core.spawning import check_spawn
 from scint.core.state import MapState
 from scint.dsl import Assign, Call, Const, DictValue, Limits, ListValue, Program, Ref, format_program, parse
 from scint.errors import (
@@ -178,6 +179,8 @@ class Interpreter:
         self.check_scope(ctx.path, spec.name)
         if isinstance(ctx, Process) and spec.name == "configure":
             self.check_grant(ctx.path, bound["settings"], configure=True)
+        elif isinstance(ctx, Process) and spec.name == "spawn":
+            check_spawn(ctx, bound, self.state.contexts, self.check_grant)
         if spec.kind == "macro":
             return self._macro(ctx, spec, bound, depth, index)
         if isinstance(ctx, Composer) and spec.name == "define":

@@ -35,6 +35,11 @@ class Host(Protocol):
     @property
     def llm(self) -> Any: ...
 
+    @property
+    def models(self) -> Any:
+        """The providers of named models (scint.llm.endpoints.Models)."""
+        ...
+
     def run(
         self,
         text: str | Program,

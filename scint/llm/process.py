@@ -34,6 +34,7 @@ from scint.contexts.types import copy_value
 from scint.dsl import Assign, Const, DictValue, Limits, ListValue, Program, literal, parse
 from scint.errors import ActionError, BadArguments, LimitExceeded, LLMError, PermissionDenied, ScintError
 from scint.llm.docs import PROCESS_INSTRUCTIONS, describe_state
+from scint.llm.endpoints import endpoint_name
 from scint.llm.loop import Conversation, adrive, assistant_message, drive, tool_message
 from scint.llm.provider import MalformedReply, Message, Provider, Reply, RunFailed, ToolCall
 from scint.llm.tools import ATOMIC_ONLY, run_call, tools
@@ -168,7 +169,7 @@ def run_process(
     """Run the process at `path` for at most `max_steps` model steps; returns its answer, or None if it stopped.
     The events its steps record are appended to `events` if given."""
     events = [] if events is None else events
-    with _entered(provider, limits, lambda: session.llm) as active, _settled(session, path, events):
+    with _entered(provider, limits, lambda: _default(session, path)) as active, _settled(session, path, events):
         model = _model_of(session, path, active.provider)
         return drive(_steps(session, path, max_steps, model, active, actor, events), model)
 
@@ -185,7 +186,7 @@ async def arun_process(
 ) -> str | None:
     """`run_process` on an event loop: model calls do not block it (children a step runs are run synchronously)."""
     events = [] if events is None else events
-    with _entered(provider, limits, lambda: session.llm) as active, _settled(session, path, events):
+    with _entered(provider, limits, lambda: _default(session, path)) as active, _settled(session, path, events):
         model = _model_of(session, path, active.provider)
         return await adrive(_steps(session, path, max_steps, model, active, actor, events), model)
 
@@ -226,7 +227,8 @@ async def arun_processes(
     """Run several processes concurrently (their model calls overlap; their commits are serialised, one program
     at a time); returns their answers in order. They share `limits`."""
     limits = limits or RunLimits()
-    provider = provider or (_ACTIVE.get().provider if _ACTIVE.get() else session.llm)  # type: ignore[union-attr]
+    # None: each process's own default (its endpoint's provider, else the session's)
+    provider = provider or (_ACTIVE.get().provider if _ACTIVE.get() else None)  # type: ignore[union-attr]
     runs = [arun_process(session, p, max_steps, provider=provider, limits=limits, actor=actor) for p in paths]
     return list(await asyncio.gather(*runs))
 
@@ -241,8 +243,19 @@ def run_thread(session: Host, path: str, max_steps: int = 10, **kwargs: Any) -> 
     return dict(zip(children, answers, strict=True))
 
 
+def _default(session: Host, path: str) -> Provider:
+    """A top-level run's provider when none is given: the process's endpoint's, else the session's."""
+    endpoint = session.view(path=path).get(path).get("endpoint")
+    return session.models.provider(endpoint) if endpoint_name(endpoint) is not None else session.llm
+
+
 def _model_of(session: Host, path: str, provider: Provider) -> Provider:
-    wanted = session.view(path=path).get(path).get("model")
+    """The provider the process's steps go to: its declared endpoint's when it has one, else the run's
+    (scint/llm/endpoints.py says the rule)."""
+    state = session.view(path=path).get(path)
+    wanted = state.get("model")
+    if endpoint_name(state.get("endpoint")) is not None:
+        return session.models.provider(state["endpoint"], wanted)
     with_model = getattr(provider, "with_model", None)
     if wanted and wanted != provider.model and with_model is not None:
         return with_model(wanted)
@@ -257,7 +270,11 @@ def _steps(
     def record(**what: Any) -> None:
         events.extend(_record(session, path, me, **what).events)
 
-    record(status="running", request={"run": path, "max_steps": max_steps, "by": actor})
+    start = {"run": path, "max_steps": max_steps, "by": actor, "model": provider.model}
+    named = endpoint_name(session.view(path=path).get(path).get("endpoint"))
+    if named is not None:
+        start["endpoint"] = named  # the [models] name its steps go to (the key is never recorded)
+    record(status="running", request=start)
     for step in range(1, max_steps + 1):
         reason = active.limits.exhausted()
         if reason is not None:
@@ -273,7 +290,8 @@ def _steps(
             continue
         active.limits.steps += 1
         active.limits.tokens += reply.usage.total
-        entry: dict[str, Any] = {"text": _clip(reply.text), "tokens": reply.usage.total, "model": reply.model}
+        used = reply.model or provider.model
+        entry: dict[str, Any] = {"text": _clip(reply.text), "tokens": reply.usage.total, "model": used}
         if not reply.tool_calls and not (reply.text or "").strip():
             record(entry={**entry, "unreadable": "the reply was empty: no words and no tool call"})
             continue

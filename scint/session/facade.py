@@ -437,6 +437,17 @@ class Session:
     def llm(self, provider: Any) -> None:
         self._llm = check_provider(provider, "llm")
 
+    @property
+    def models(self) -> Any:
+        """The providers of named models (`[models.NAME]` in scint.toml), made when a process first uses one;
+        `session.models["fast"] = MockProvider(...)` sets the one for a name (scint.llm.endpoints)."""
+        models = getattr(self, "_models_by_name", None)
+        if models is None:
+            from scint.llm.endpoints import Models
+
+            models = self._models_by_name = Models()
+        return models
+
     def ask(self, text: str, *, provider: Any = None, dry_run: bool = False, max_retries: int = 3) -> Any:
         """Ask the model to turn `text` into one program and run it; -> AskResult(.program, .result). Errors go
         back to the model (at most `max_retries` times), then LLMError; a failed attempt changes nothing."""

@@ -25,6 +25,7 @@ class FakeOpenAI:
     def __init__(self) -> None:
         self.replies: deque[Any] = deque()
         self.requests: list[tuple[str, dict[str, Any]]] = []
+        self.keys: list[str | None] = []  # the Authorization header of each request
         self._lock = threading.Lock()
         self._n = 0
         self.refuse_tool_choice = False
@@ -36,6 +37,7 @@ class FakeOpenAI:
 
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+                server.keys.append(self.headers.get("Authorization"))
                 status, doc = server.answer(self.path, body)
                 data = json.dumps(doc).encode()
                 self.send_response(status)
