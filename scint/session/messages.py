@@ -12,7 +12,7 @@ from scint.session import approval
 if TYPE_CHECKING:
     from scint.session.facade import Session
 
-__all__ = ["DELIVER_PER_STEP", "Messaging"]
+__all__ = ["DELIVER_PER_STEP", "Messaging", "format_message", "format_proposal"]
 
 DELIVER_PER_STEP = 10  # unread messages a process's step receives (the oldest first; the rest in later steps)
 
@@ -71,3 +71,21 @@ class Messaging:
 
         with self._lock:
             return approval._runtime(self, f"process:{path}", deliver, self_path=path)
+
+
+def format_message(m: dict[str, Any]) -> str:
+    """A message as a person reads it (the CLI, the magics)."""
+    about = f" (answering {m['reply_to']})" if m.get("reply_to") else ""
+    state = "" if m.get("kind") != "query" else " [answered]" if m.get("answer") else " [waiting for your reply]"
+    return f"{m['id']}  {m['kind']} from {m['from']} to {m['to']}{about}{state}\n    {m['content']}"
+
+
+def format_proposal(p: dict[str, Any]) -> str:
+    """A proposal as a person reads it (the CLI, the magics)."""
+    lines = [f"{p['id']}  {p['status']}  by {p['proposer']}  (written at version {p['version']})"]
+    lines += [f"    {line}" for line in str(p["program"]).splitlines()]
+    if p.get("error"):
+        lines.append(f"    last attempt failed: {p['error']}")
+    if p.get("reason"):
+        lines.append(f"    reason: {p['reason']}")
+    return "\n".join(lines)
