@@ -24,8 +24,9 @@ from scint.contexts.base import did_you_mean
 from scint.core.capabilities import Capabilities
 from scint.core.interpreter import EventRecord, Interpreter
 from scint.core.mail import PROPOSAL_STATUSES
-from scint.dsl import Program, format_program
+from scint.dsl import Program, format_program, parse
 from scint.errors import ActionError, BadArguments, LimitExceeded, NeedsApproval, ScintError
+from scint.llm.process import is_run_call
 
 if TYPE_CHECKING:
     from scint.session.facade import Session
@@ -159,12 +160,14 @@ def approve(s: Session, pid: Any, edit: str | None, actor: str) -> dict[str, Any
         raise BadArguments("edit is the program to run instead, as text")
     p = _pending(s, pid)
     text = edit if edit is not None else p["program"]
+    if edit is not None and is_run_call(parse(edit, limits=s.limits)):
+        raise BadArguments("an approved program is one atomic program: it cannot be a process run (x.run())")
     request = {"proposal": p["id"], "proposer": p["proposer"], "edited": edit is not None}
 
     def decide(it: Interpreter) -> None:
         if it.state.mail.proposal(pid)["status"] != "pending":  # type: ignore[index]  # decided meanwhile
             raise ActionError(f"proposal {pid} was decided meanwhile")
-        it.record("", "decide", {"id": p["id"], "status": "approved", "by": actor})
+        it.record("", "decide", {"id": p["id"], "status": "approved", "by": actor, "reason": None})
 
     try:
         result = running.run(
