@@ -282,10 +282,10 @@ def _steps(
         if reason is not None:
             record(entry={"stopped": reason}, status="stopped")
             return None
-        if _waiting(session, path):
-            return None
         events.extend(_deliver(session, path))  # its unread messages, into this step's prompt (SPEC 11)
         state = session.view(path=path).get(path)
+        if state.get("status") == "waiting":  # its last step proposed a program: no steps until it is decided
+            return None
         messages = _messages(session, path, state)
         try:
             reply: Reply = yield messages, tools(session, provider.tool_kind, provider.api, self_path=path, actor=me)
