@@ -11,6 +11,7 @@ ScintError                      the root: catch this to catch everything Scint r
 ├── ActionError                 the context refused (e.g. a Task started twice, a missing key)
 ├── ConflictError               the head moved on and retrying did not help; or a name is taken
 ├── PermissionDenied            the actor may not touch that context
+│   └── NeedsApproval           the program calls an action that needs approval: recorded as a proposal
 ├── StoreError                  the store could not be opened, read or written
 ├── ModuleError                 an extension module is missing, circular, broken, or its init/exit hook failed
 ├── HistoryError                a version, branch or exported history is invalid
@@ -32,6 +33,7 @@ __all__ = [
     "LLMError",
     "LimitExceeded",
     "ModuleError",
+    "NeedsApproval",
     "PermissionDenied",
     "ResolutionError",
     "ScintError",
@@ -133,6 +135,17 @@ class ConflictError(ScintError):
 
 class PermissionDenied(ScintError):
     """The actor may not change or read that context."""
+
+
+class NeedsApproval(PermissionDenied):
+    """The program calls an action that needs a person's approval (a process's `approve` globs, or
+    `ask(..., approve=True)`): nothing was applied; it was recorded as a proposal instead.
+
+    `proposal` holds the proposal as plain data (id, proposer, program, version, status, error)."""
+
+    def __init__(self, message: str, *, proposal: dict | None = None) -> None:
+        super().__init__(message)
+        self.proposal = proposal or {}
 
 
 class StoreError(ScintError):

@@ -8,6 +8,8 @@
 %scint_ask put two eggs in my notes            # the model writes a program: show it, run it (--dry-run: show)
 %scint_log  %scint_view [PATH] [--at N]  %scint_branch NAME [--at N]  %scint_checkout NAME  %scint_branches
 %scint_diff A B  %scint_session                # the Session itself, for Python code
+%scint_inbox [PATH] [--all]  %scint_reply ID TEXT              # messages to you; answer a query
+%scint_proposals [--status S]  %scint_approve ID [--edit TEXT]  %scint_reject ID --reason TEXT
 %config ScintMagics.store = "memory://"        # which store (default: $SCINT_STORE or lmdb:///.scint)
 ```
 
@@ -33,6 +35,7 @@ from traitlets import Unicode, observe
 
 import scint
 from scint.core.bindings import check_params, free_names
+from scint.session.messages import format_message, format_proposal
 
 __all__ = ["ScintMagics", "load_ipython_extension", "unload_ipython_extension"]
 
@@ -380,11 +383,68 @@ class ScintMagics(Magics):
 
         return self._call(start)
 
+    @magic_arguments()
+    @argument("path", nargs="?", default=None, help="Whose inbox: a process path (default: yours).")
+    @argument("--all", action="store_true", help="Read messages too.")
+    @line_magic
+    def scint_inbox(self, line: str) -> _Display:
+        """The messages sent to you (or to a process): %scint_inbox [PATH] [--all]."""
+        args = parse_argstring(self.scint_inbox, line)
+        found = self._call(lambda s: s.inbox(args.path, unread=not args.all))
+        return _plain("\n".join(map(format_message, found)) or "no messages")
+
+    @line_magic
+    def scint_reply(self, line: str) -> str:
+        """Answer a query sent to you: %scint_reply ID TEXT."""
+        mid, _, text = line.strip().partition(" ")
+        if not mid or not text.strip():
+            raise UsageError("%scint_reply ID TEXT")
+        return self._call(lambda s: s.reply(mid, text.strip()))
+
+    @magic_arguments()
+    @argument("--status", default="pending", help="pending, approved, rejected or all.")
+    @line_magic
+    def scint_proposals(self, line: str) -> _Display:
+        """The programs waiting for approval: %scint_proposals [--status S]."""
+        args = parse_argstring(self.scint_proposals, line)
+        found = self._call(lambda s: s.proposals(status=None if args.status == "all" else args.status))
+        return _plain("\n".join(map(format_proposal, found)) or f"no {args.status} proposals")
+
+    @line_magic
+    def scint_approve(self, line: str) -> dict[str, Any]:
+        """Run a proposal's program now, as you: %scint_approve ID [--edit TEXT] (TEXT: the rest of the line, a
+        program run instead). Returns the proposal."""
+        pid, edit = _id_and_option(line, "--edit", "%scint_approve ID [--edit TEXT]")
+        return self._call(lambda s: s.approve(pid, edit=edit))
+
+    @line_magic
+    def scint_reject(self, line: str) -> dict[str, Any]:
+        """Reject a proposal: %scint_reject ID --reason TEXT (the rest of the line)."""
+        pid, reason = _id_and_option(line, "--reason", "%scint_reject ID --reason TEXT")
+        if reason is None:
+            raise UsageError("%scint_reject ID --reason TEXT: the proposer receives the reason")
+        return self._call(lambda s: s.reject(pid, reason))
+
     def _call(self, fn: Any) -> Any:
         try:
             return fn(self.session)
         except scint.ScintError as exc:
             raise _shown(exc) from None
+
+
+def _id_and_option(line: str, option: str, usage: str) -> tuple[str, str | None]:
+    """`ID [OPTION TEXT]`: TEXT is the rest of the line as written (one pair of enclosing quotes removed)."""
+    found = re.fullmatch(r"\s*(\S+)(?:\s+" + re.escape(option) + r"\s+(.+?))?\s*", line, re.DOTALL)
+    if found is None:
+        raise UsageError(usage)
+    text = found.group(2)
+    if text is not None and len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        text = text[1:-1]
+    return found.group(1), text
+
+
+def _plain(text: str) -> _Display:
+    return _Display(text, f"<pre>{html.escape(text)}</pre>")
 
 
 def _text(obj: Any, p: Any, cycle: bool) -> None:

@@ -249,3 +249,33 @@ def test_ask_uses_the_session_provider_and_reports_failures(
     assert "Traceback" not in "".join(capsys.readouterr())
     with pytest.raises(UsageError):
         ip.run_line_magic("scint_ask", "-p missing_variable hello")
+
+
+MESSAGES_SETUP = (
+    'create_context("notes"); create_context("lit", type="Process", goal="g", approve=["notes.put"], '
+    'can=["self.**", "notes.*", "send", "reply", "inbox"])'
+)
+
+
+def test_messages_and_proposals(ip: InteractiveShell) -> None:
+    s = ip.run_line_magic("scint_session", "")
+    s.run(MESSAGES_SETUP)
+    s.send("human", "which key?", "query", actor="process:lit")
+    with pytest.raises(scint.NeedsApproval):
+        s.run('notes.put(key="k", value=1)', actor="process:lit")
+    with pytest.raises(scint.NeedsApproval):
+        s.run('notes.put(key="k", value=2)', actor="process:lit")
+    assert "which key?" in str(ip.run_line_magic("scint_inbox", ""))
+    assert ip.run_line_magic("scint_reply", "m1 use k please") == "m2"
+    assert s.inbox("lit")[0]["content"] == "use k please"
+    assert "p1  pending" in str(ip.run_line_magic("scint_proposals", ""))
+    assert ip.run_line_magic("scint_approve", "p1")["status"] == "approved"
+    assert ip.run_line_magic("scint_reject", 'p2 --reason "not twice"')["reason"] == "not twice"
+    assert s.view().get("notes")["data"] == {"k": 1}
+    assert "no pending proposals" in str(ip.run_line_magic("scint_proposals", ""))
+    with pytest.raises(scint.ActionError, match="already"):
+        ip.run_line_magic("scint_approve", "p1")
+    with pytest.raises(scint.NeedsApproval):
+        s.run('notes.put(key="k", value=3)', actor="process:lit")
+    assert ip.run_line_magic("scint_approve", 'p3 --edit notes.put(key="k", value=5)')["applied"] is True
+    assert s.view().get("notes")["data"] == {"k": 5}

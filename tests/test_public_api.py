@@ -14,7 +14,7 @@ SPEC_NAMES = {
 }  # fmt: skip
 EXTRAS = {
     "ResolutionError", "StoreError", "HistoryError", "LLMError", "Limits", "Program", "Result", "LogEntry", "Diff",
-    "RerunReport", "__version__", "load_ipython_extension", "Module", "ModuleError", "register_module",
+    "RerunReport", "__version__", "load_ipython_extension", "Module", "ModuleError", "NeedsApproval", "register_module",
     "register_backend", "registered_backends",
 }  # fmt: skip
 

@@ -167,8 +167,8 @@ def test_completes_contexts_builtins_and_history(session: scint.Session) -> None
     assert names(session, "no") == ["notes"]
     assert names(session, "cr") == ["create_context"]
     assert names(session, "x = no") == ["notes"]
-    assert names(session, "notes.keys(); re") == ["research"]
-    assert names(session, "notes.keys()\nre") == ["research"]
+    assert names(session, "notes.keys(); res") == ["research"]
+    assert names(session, "notes.keys()\nres") == ["research"]
 
 
 def test_completes_actions_and_children(session: scint.Session) -> None:

@@ -23,6 +23,7 @@ from rich.text import Text
 import scint
 from scint.cli import display
 from scint.cli import mcp as _mcp
+from scint.cli import messages as _messages
 from scint.cli import modules as _modules
 from scint.cli import ui as _ui
 from scint.cli.inputs import cli_wording, import_modules, imports_from, read_text, where
@@ -492,15 +493,18 @@ def import_(
 # -- asking a model -----------------------------------------------------------------------------------------------
 
 
-def _ask(s: scint.Session, text: str, dry_run: bool, console: Console) -> None:
+def _ask(s: scint.Session, text: str, dry_run: bool, console: Console, approve: bool = False) -> None:
     """Ask the model for a program; show it, then what running it did (with --dry-run: checked, not recorded)."""
     if not hasattr(s, "ask"):
         raise ScintError("this version of Scint has no Session.ask")
     from scint.cli.lexer import ScintLexer
 
-    answer = s.ask(text, dry_run=dry_run)
+    answer = s.ask(text, dry_run=dry_run, **({"approve": True} if approve else {}))
     source = str(answer.program)
     console.print(Syntax(source.rstrip(), ScintLexer(), theme="ansi_dark", background_color="default"))
+    if getattr(answer, "proposal", None):
+        console.print(f"recorded as proposal {answer.proposal['id']}: `scint approve {answer.proposal['id']}`")
+        return
     program = scint.parse(source)
     if len(program.statements) > 1:
         console.print(display.statements_table(program, answer.result))
@@ -514,14 +518,16 @@ def ask(
     ctx: typer.Context,
     text: Annotated[list[str], typer.Argument(help="What you want, in your own words.")],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show the program; do not run it.")] = False,
+    approve: Annotated[bool, typer.Option("--approve", help="Record a changing program as a proposal.")] = False,
 ) -> None:
     """Ask the model (OPENAI_API_KEY, OPENAI_BASE_URL, SCINT_MODEL) to write a program, show it and run it."""
-    _ask(_opts(ctx).session(), " ".join(text), dry_run, out)
+    _ask(_opts(ctx).session(), " ".join(text), dry_run, out, approve)
 
 
 app.command("modules")(_modules.command(out, err, _json))
 app.command("mcp")(_mcp.command(_opts, err))
 app.command("ui")(_ui.command(out, _opts))
+_messages.add_commands(app, out, lambda ctx: _opts(ctx).session(), _json)  # inbox, reply, proposals, approve, reject
 
 
 @app.command()

@@ -254,7 +254,7 @@ class Thread(Context):
 class Process(Context):
     """An agent working towards a goal: its tasks (t1, t2, ...), its transcript and its child processes."""
 
-    RUN_STATUSES = ("idle", "running", "done", "stopped", "failed")
+    RUN_STATUSES = ("idle", "running", "done", "stopped", "failed", "waiting")  # waiting: a proposal is pending
     schema_version = 2  # 2: the declaration fields (system ... endpoint) exist
 
     @classmethod

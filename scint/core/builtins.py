@@ -1,5 +1,5 @@
-"""The language's built-in functions (`create_context`, `drop_context`, `contexts`, `help`) and the `history`
-context, as Specs the interpreter binds and type-checks like any action."""
+"""The language's built-in functions (`create_context`, `drop_context`, `contexts`, `help`, and the messages:
+`send`, `reply`, `inbox`) and the `history` context, as Specs the interpreter binds and type-checks like any action."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from scint.contexts.base import Spec, _spec
 from scint.contexts.help import cheat_sheet, topic_help
 from scint.contexts.registry import registered
 from scint.core.interpreter import Builtins, Interpreter
+from scint.core.messages import inbox, reply, send
 from scint.errors import PermissionDenied
 
 __all__ = ["HistoryAccess", "make_builtins"]
@@ -96,6 +97,7 @@ def make_builtins(history: HistoryAccess) -> Builtins:
         return history.at_dict(version, path, it)
 
     kinds = {"create_context": "action", "drop_context": "action", "branch": "action", "checkout": "action"}
-    functions = _specs(create_context, drop_context, contexts, help, kinds=kinds)
+    kinds.update(send="action", reply="action")
+    functions = _specs(create_context, drop_context, contexts, help, send, reply, inbox, kinds=kinds)
     history_specs = _specs(log, branches, branch, checkout, diff, at, kinds=kinds)
     return Builtins(functions, history_specs)

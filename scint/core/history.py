@@ -343,6 +343,13 @@ def _check_event(doc: dict[str, Any], n: int) -> None:
 _BUILTIN_ARGS: dict[str, dict[str, tuple[type, ...]]] = {
     "create_context": {"name": (str,), "type": (str,), "parent": (str, type(None)), "config": (dict,)},
     "drop_context": {"path": (str,)},
+    # messages and proposals (scint/core/mail.py)
+    "send": {"to": (str,), "content": (str,), "kind": (str,), "sender": (str,)},
+    "reply": {"to": (str,), "content": (str,), "sender": (str,)},
+    "deliver": {"ids": (list,)},
+    "propose": {"proposer": (str,), "program": (str,), "version": (int,), "self_path": (str, type(None))},
+    "proposal_error": {"id": (str,), "error": (str,)},
+    "decide": {"id": (str,), "status": (str,), "by": (str,), "reason": (str, type(None))},
 }
 
 

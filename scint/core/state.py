@@ -15,6 +15,7 @@ from scint.contexts.base import NAME_RE, Context, call_spec, did_you_mean
 from scint.contexts.registry import get_type
 from scint.contexts.types import copy_value
 from scint.contexts.unloaded import is_unloaded, not_loaded, stored_type
+from scint.core.mail import MAIL_ACTIONS, Mail
 from scint.errors import ActionError, BadArguments, ConflictError, HistoryError, UnknownContext
 
 __all__ = ["BUILTIN_NAMES", "MapState"]
@@ -66,7 +67,7 @@ class _Watch:
 class MapState:
     """All contexts of a branch, by dotted path, in creation order."""
 
-    __slots__ = ("_children", "_reach", "_txn", "contexts", "reached", "result", "stale", "time")
+    __slots__ = ("_children", "_reach", "_txn", "contexts", "mail", "reached", "result", "stale", "time")
 
     def __init__(self) -> None:
         self.contexts: dict[str, Context] = {}
@@ -82,6 +83,7 @@ class MapState:
         # Replay met a context whose type is not registered (scint/contexts/unloaded.py) and could not apply what
         # it recorded: the state is partly out of date, so it may be read but not written or snapshotted.
         self.stale = False
+        self.mail = Mail()  # messages and proposals (scint/core/mail.py)
 
     # -- persistence --------------------------------------------------------------------------------------
 
@@ -93,12 +95,17 @@ class MapState:
             if ctx.schema_version > 1:
                 entry.append(ctx.schema_version)
             out[path] = entry
+        if self.mail:  # no context has the empty path
+            out[""] = ["mail", self.mail.to_data()]
         return out
 
     @classmethod
     def from_data(cls, data: dict[str, list[Any]]) -> MapState:
         state = cls()
         for path, (type_name, fields, *version) in data.items():
+            if path == "":
+                state.mail = Mail.from_data(fields)
+                continue
             saved = version[0] if version else 1
             ctype, _unloaded = stored_type(type_name, saved)  # not registered: its state kept as data, read-only
             if saved < ctype.schema_version:
@@ -234,6 +241,8 @@ class MapState:
                 return self.create(args["name"], args["type"], args.get("parent"), config, ctype)
             if action == "drop_context":
                 return self.drop(args["path"])
+            if action in MAIL_ACTIONS:
+                return self._mail(action, args)
             raise HistoryError(f"unknown built-in action `{action}` in the history")
         ctx = self.contexts.get(path)
         if ctx is None:
@@ -259,6 +268,21 @@ class MapState:
         # stored value in place, so they may keep the arguments themselves.
         fresh = fresh or type(ctx).__module__ == _BUILTIN_MODULE
         return call_spec(ctx, spec, args if fresh else copy_value(args))
+
+    def _mail(self, action: str, args: dict[str, Any]) -> Any:
+        """A message or proposal event; a process with a pending proposal is `waiting` until it is decided."""
+        self._touch(self.mail)
+        result = self.mail.apply(action, args, self.now())
+        if action in ("propose", "decide"):
+            proposal = self.mail.proposal(result if action == "propose" else args.get("id"))
+            path = proposal.get("self_path") if proposal else None
+            ctx = self.contexts.get(path) if isinstance(path, str) else None
+            if ctx is not None and ctx.__scint_type__ == "Process":
+                waiting = bool(self.mail.pending(proposal["proposer"]))  # type: ignore[index]
+                if waiting or ctx.status == "waiting":  # type: ignore[attr-defined]
+                    self._touch(ctx)
+                    ctx.status = "waiting" if waiting else "idle"  # type: ignore[attr-defined]
+        return result
 
     def _apply_foreign(self, ctx: Context, spec: Any, args: dict[str, Any]) -> Any:
         self._copy_whole(ctx)

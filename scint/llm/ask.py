@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from scint.dsl import Program, parse
-from scint.errors import LLMError, ScintError, ScintSyntaxError
+from scint.errors import LLMError, NeedsApproval, ScintError, ScintSyntaxError
 from scint.llm.docs import ASK_INSTRUCTIONS, describe_state
 from scint.llm.loop import Conversation, adrive, assistant_message, drive, program_in, tool_message
 from scint.llm.provider import TOOL_NAME, Message, Provider, Reply
@@ -46,6 +46,7 @@ class AskResult:
     result: RunResult
     attempts: int = 1
     model: str = ""
+    proposal: dict[str, Any] | None = None  # `ask(..., approve=True)`: the proposal recorded instead of a change
 
     def __str__(self) -> str:
         return self.program
@@ -96,6 +97,8 @@ def ask_conversation(
             try:
                 with atomic_only("an `ask` program"):  # a process run is many commits: refused in here
                     result = session.run(program, actor=f"llm:{model}", request=request_doc, dry_run=dry_run)
+            except NeedsApproval as exc:  # recorded as a proposal: done, nothing for the model to fix
+                return AskResult(source or "", None, attempt, model, exc.proposal)  # type: ignore[arg-type]
             except ScintError as exc:
                 problem = format_error(exc)
         if problem is None:

@@ -270,6 +270,8 @@ def _steps(
     def record(**what: Any) -> None:
         events.extend(_record(session, path, me, **what).events)
 
+    if _waiting(session, path):  # a proposal of its is pending: no steps until it is decided (SPEC 12)
+        return None
     start = {"run": path, "max_steps": max_steps, "by": actor, "model": provider.model}
     named = endpoint_name(session.view(path=path).get(path).get("endpoint"))
     if named is not None:
@@ -280,7 +282,10 @@ def _steps(
         if reason is not None:
             record(entry={"stopped": reason}, status="stopped")
             return None
+        events.extend(_deliver(session, path))  # its unread messages, into this step's prompt (SPEC 11)
         state = session.view(path=path).get(path)
+        if state.get("status") == "waiting":  # its last step proposed a program: no steps until it is decided
+            return None
         messages = _messages(session, path, state)
         try:
             reply: Reply = yield messages, tools(session, provider.tool_kind, provider.api, self_path=path, actor=me)
@@ -308,8 +313,27 @@ def _steps(
             calls.append({k: _clip(v) if isinstance(v, str) else v for k, v in call.as_dict().items()})
         entry.update(calls=calls, outputs=outputs)
         record(entry=entry)
-    record(entry={"stopped": f"max_steps={max_steps} reached"}, status="stopped")
+    if not _waiting(session, path):
+        record(entry={"stopped": f"max_steps={max_steps} reached"}, status="stopped")
     return None
+
+
+def _waiting(session: Host, path: str) -> bool:
+    return session.view(path=path).get(path).get("status") == "waiting"
+
+
+def _deliver(session: Host, path: str) -> list[Any]:
+    deliver = getattr(session, "deliver_messages", None)  # a host without messages delivers none
+    return deliver(path) if deliver is not None else []
+
+
+def _delivered(messages: list[dict[str, Any]]) -> str:
+    """Messages delivered to a process, as its model reads them."""
+    lines = ["Messages for you (answer a query with reply(to=ID, content=...); a `stop` asks you to finish):"]
+    for m in messages:
+        about = f" (answering {m['reply_to']})" if m.get("reply_to") else ""
+        lines.append(f"[{m['id']}] {m['kind']} from {m['from']}{about}: {m['content']}")
+    return "\n".join(lines)
 
 
 def _messages(session: Host, path: str, state: dict[str, Any]) -> list[Message]:
@@ -323,6 +347,8 @@ def _messages(session: Host, path: str, state: dict[str, Any]) -> list[Message]:
             calls = [ToolCall(**c) for c in entry["calls"]]
             messages.append({"role": "assistant", "content": entry.get("text"), "tool_calls": entry["calls"]})
             messages += [tool_message(c, out) for c, out in zip(calls, entry.get("outputs", []), strict=False)]
+        elif "messages" in entry:
+            messages.append({"role": "user", "content": _delivered(entry["messages"])})
         else:
             if entry.get("text"):
                 messages.append(assistant_message(Reply(text=entry["text"])))

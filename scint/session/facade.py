@@ -32,8 +32,9 @@ from scint.dsl import Limits, Program, quote
 from scint.dsl.limits import check_limits
 from scint.errors import HistoryError, ScintError, StoreError
 from scint.modules import Loaded, load_modules
-from scint.session import history, running, transfer
+from scint.session import approval, history, running, transfer
 from scint.session.checks import ScintApp, as_int, open_app
+from scint.session.messages import Messaging
 from scint.session.results import Diff, LogEntry, RerunReport, Result
 from scint.store.interrupts import shielded
 
@@ -56,8 +57,8 @@ def _one_at_a_time(method: Callable[..., Any]) -> Callable[..., Any]:
     return serialised
 
 
-class Session:
-    """A connection to a Scint store, on one branch."""
+class Session(Messaging):
+    """A connection to a Scint store, on one branch. Messages and approvals: scint/session/messages.py."""
 
     def __init__(
         self,
@@ -448,13 +449,17 @@ class Session:
             models = self._models_by_name = Models()
         return models
 
-    def ask(self, text: str, *, provider: Any = None, dry_run: bool = False, max_retries: int = 3) -> Any:
+    def ask(
+        self, text: str, *, provider: Any = None, dry_run: bool = False, max_retries: int = 3, approve: bool = False
+    ) -> Any:
         """Ask the model to turn `text` into one program and run it; -> AskResult(.program, .result). Errors go
-        back to the model (at most `max_retries` times), then LLMError; a failed attempt changes nothing."""
+        back to the model (at most `max_retries` times), then LLMError; a failed attempt changes nothing. With
+        `approve=True` a program that changes anything is recorded as a proposal instead (AskResult.proposal)."""
         from scint.llm.ask import ask
 
         self._check_open()
-        return ask(self, text, check_provider(provider) or self.llm, dry_run=dry_run, max_retries=max_retries)
+        with approval.asking_approval(("**",) if approve is True else ()):
+            return ask(self, text, check_provider(provider) or self.llm, dry_run=dry_run, max_retries=max_retries)
 
     async def aask(self, text: str, *, provider: Any = None, dry_run: bool = False, max_retries: int = 3) -> Any:
         """`ask` for asyncio: the model call does not block the event loop."""

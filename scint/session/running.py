@@ -8,6 +8,7 @@ import os
 import random
 import time
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from eventsourcing.persistence import IntegrityError, PersistenceError
@@ -21,6 +22,7 @@ from scint.core.map import ContextMap, branch_id
 from scint.dsl import Assign, Program, parse
 from scint.errors import BadArguments, ConflictError, PermissionDenied, ScintError, StoreError
 from scint.llm import process as llm_process
+from scint.session import approval
 from scint.session.checks import PATH_RE, storable
 from scint.session.results import Result
 
@@ -45,6 +47,7 @@ def run(
     internal: bool,
     can: Any = None,
     read_only: bool = False,
+    check: Callable[[Interpreter], None] | None = None,
 ) -> Result:
     """`Session.run`: check what comes beside the program, parse it, and run it atomically."""
     if not isinstance(actor, str) or not actor or not storable(actor):
@@ -92,6 +95,10 @@ def run(
         it.txn = txn  # type: ignore[attr-defined]  # for the history built-ins
         try:
             values = it.run(program)
+            if check is not None:  # the runtime's own step, in the same transaction (scint/session/approval.py)
+                check(it)
+            elif not (internal or dry_run):
+                approval.hold(it, program)  # an action that needs approval: a proposal instead (SPEC 12)
             events = txn.pending()
             if dry_run or not (it.events or txn.touched_history):
                 txn.undo()
@@ -106,8 +113,10 @@ def run(
             if attempt >= 2:  # contention: back off (randomised, growing) so that every writer gets through
                 time.sleep(random.uniform(0, min(0.001 * 2 ** (attempt - 2), 0.1)))
             continue
-        except ScintError:
+        except ScintError as exc:
             txn.undo()
+            if isinstance(exc, approval.Held):
+                raise approval.propose(s, exc) from None
             raise
         except PersistenceError as exc:
             txn.undo()

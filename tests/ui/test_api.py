@@ -119,13 +119,33 @@ def test_processes_and_one_process(client: TestClient) -> None:
     assert r.status_code == 404 and "no process `notes`" in r.json()["error"]
 
 
-def test_proposals_before_they_exist(client: TestClient) -> None:
-    assert client.get("/api/proposals").json() == {"available": False, "status": "pending", "proposals": []}
+def test_no_proposals_yet(client: TestClient) -> None:
+    assert client.get("/api/proposals").json() == {"available": True, "status": "pending", "proposals": []}
     client.get("/")  # a page sets the CSRF cookie
     csrf = client.app.state.ui.csrf  # type: ignore[attr-defined]
     r = client.post("/api/proposals/p1/approve", headers={"X-Scint-CSRF": csrf})
-    assert r.status_code == 404 and "no proposals" in r.json()["error"]
+    assert r.status_code == 400 and "no proposal 'p1'" in r.json()["error"]
 
+
+
+def test_real_proposals_are_decided_from_the_api(client: TestClient, ui_session: scint.Session) -> None:
+    ui_session.run('create_context("box"); create_context("w", type="Process", approve=["box.put"], can=["box.*"])')
+    for value in (1, 2):
+        with pytest.raises(scint.NeedsApproval):
+            ui_session.run(f'box.put(key="k", value={value})', actor="process:w")
+    listed = client.get("/api/proposals").json()["proposals"]
+    assert [(p["id"], p["proposer"], p["status"]) for p in listed] == [
+        ("p1", "process:w", "pending"),
+        ("p2", "process:w", "pending"),
+    ]
+    client.get("/")
+    csrf = client.app.state.ui.csrf  # type: ignore[attr-defined]
+    r = client.post("/api/proposals/p1/approve", headers={"X-Scint-CSRF": csrf})
+    assert r.status_code == 200 and r.json()["result"]["status"] == "approved"
+    r = client.post("/api/proposals/p2/reject", headers={"X-Scint-CSRF": csrf}, json={"reason": "once is enough"})
+    assert r.status_code == 200 and r.json()["result"]["reason"] == "once is enough"
+    assert ui_session.view().get("box")["data"] == {"k": 1}
+    assert "once is enough" in ui_session.inbox("w")[-1]["content"]
 
 BAD = [
     ("/api/state", {"ref": "x@"}),
