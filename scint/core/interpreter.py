@@ -16,7 +16,7 @@ from typing import Any
 
 import attrs
 
-from scint.contexts.base import Context, Spec, call_spec, did_you_mean
+from scint.contexts.base import NAME_RE, Context, Spec, call_spec, did_you_mean
 from scint.contexts.builtin import Composer, Process
 from scint.contexts.registry import get_type
 from scint.contexts.types import is_json
@@ -253,6 +253,11 @@ class Interpreter:
         the declaration of its own process or of one above it (no actor widens its own capabilities)."""
         if not isinstance(settings, dict):
             return
+        bad = next((part for part in path.split(".") if not NAME_RE.fullmatch(part)), None)
+        if bad is not None:  # said as creating it would say it (not as a capability's `self` path)
+            raise BadArguments(
+                f"a context name is a letter followed by letters, digits or _ (at most 64), not {bad!r:.80}"
+            )
         for key in ("can", "approve"):
             if isinstance(settings.get(key), list):
                 Capabilities(settings[key], self_path=path)  # a bad glob is BadArguments, before anything changes

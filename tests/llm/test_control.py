@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import scint
 from scint.llm import MockProvider, Reply, ToolCall, Usage, control
@@ -196,3 +198,36 @@ def test_replay_and_a_reopened_store_rebuild_it_all_without_a_model(
         assert again.view().to_json() == p.view().to_json()
     assert len(mock.history) == calls == 3
     assert lit(p)["used"]["seconds"] == 2.5 and lit(p, "research.alt")["used"]["steps"] == 3
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=st.text(max_size=70))
+def test_any_fork_name_makes_a_copy_or_is_refused_clearly(s: scint.Session, name: str) -> None:
+    if "t" not in s.view():
+        s.run('create_context("t", type="Thread"); t.spawn(name="a", goal="g")')
+    before = s.view().to_json()
+    try:
+        path = s.run("t.a.fork(name=$n)", params={"n": name}).value
+    except (scint.BadArguments, scint.ConflictError):
+        assert s.view().to_json() == before
+    else:
+        assert path == f"t.{name}" and s.view().get(path)["goal"] == "g"
+        s.run("drop_context(path=$p)", params={"p": path})
+
+
+@settings(max_examples=25, deadline=None)
+@given(limit=st.integers(1, 4), runs=st.lists(st.integers(1, 3), min_size=1, max_size=4))
+def test_a_steps_budget_is_never_exceeded_whatever_the_runs(limit: int, runs: list[int]) -> None:
+    with scint.open("memory://") as s:
+        s.run('create_context("p", type="Process", goal="g", budget=$b)', params={"b": {"steps": limit}})
+        s.llm = mock = MockProvider([step("self.tasks()")] * 20)
+        for max_steps in runs:
+            s.run(f"p.run(max_steps={max_steps})")
+        assert len(mock.history) == s.view().get("p")["used"]["steps"] == min(limit, sum(runs))
+
+
+@pytest.mark.parametrize("budget", [{"steps": -1}, {"hours": 1}, "20 steps"])
+def test_a_process_created_with_a_bad_budget_is_refused(s: scint.Session, budget: Any) -> None:
+    with pytest.raises(scint.BadArguments, match="budget"):
+        s.run('create_context("p", type="Process", budget=$b)', params={"b": budget})
+    assert "p" not in s.view()
