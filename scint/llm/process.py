@@ -8,6 +8,11 @@ program runs atomically with actor `process:<path>`, scope = its subtree, `self`
 the process's transcript, so replaying the events reproduces the run without calling a model, and a later `run`
 continues from the transcript. At `max_steps` the status becomes `stopped` (not an exception).
 
+Before each step the run asks whether the process may step (scint/contexts/usage.py): not while it or a process
+above it is held by pause() or stop(), nor once its budget (steps, tokens, seconds over its whole life) is spent.
+A run that may not start records why and returns None at once, calling no model. Each step records what it spent
+(`used`: one step, the tokens the API reported, its wall seconds by `control.clock`) in its own event.
+
 A process may run its children (`self.sub.run()` in its own program): they share the top run's provider and
 budget (`RunLimits`: depth, model steps, tokens the API reported). `arun_processes` runs several processes
 concurrently on one event loop: their model calls overlap, their commits are serialised.
