@@ -64,6 +64,7 @@ SURFACE_MAY = {
     "scint.modules",
     "scint.mcp",
     "scint.ui",
+    "scint.agents",  # ARCHITECTURE.md: the surfaces may import everything above them (`scint agents`)
 }
 STDLIB_OK = True  # the standard library is always allowed
 

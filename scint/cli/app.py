@@ -21,6 +21,7 @@ from rich.syntax import Syntax
 from rich.text import Text
 
 import scint
+from scint.cli import agents as _agents
 from scint.cli import display
 from scint.cli import mcp as _mcp
 from scint.cli import messages as _messages
@@ -528,6 +529,7 @@ app.command("modules")(_modules.command(out, err, _json))
 app.command("mcp")(_mcp.command(_opts, err))
 app.command("ui")(_ui.command(out, _opts))
 _messages.add_commands(app, out, lambda ctx: _opts(ctx).session(), _json)  # inbox, reply, proposals, approve, reject
+app.command("agents")(_agents.command(out, _json, lambda ctx: _opts(ctx).session()))
 
 
 @app.command()

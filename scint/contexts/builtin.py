@@ -7,7 +7,8 @@ from typing import Any
 from scint.contexts.base import MISSING, NAME_RE, Context, action, did_you_mean, internal, macro, query
 from scint.contexts.registry import register
 from scint.contexts.types import check, copy_value, describe
-from scint.errors import ActionError, BadArguments
+from scint.contexts.usage import BUDGET_KEYS, add_usage, check_budget
+from scint.errors import ActionError, BadArguments, PermissionDenied
 
 __all__ = ["Composer", "Container", "Process", "Task", "Thread"]
 
@@ -254,8 +255,13 @@ class Thread(Context):
 class Process(Context):
     """An agent working towards a goal: its tasks (t1, t2, ...), its transcript and its child processes."""
 
-    RUN_STATUSES = ("idle", "running", "done", "stopped", "failed", "waiting")  # waiting: a proposal is pending
-    schema_version = 2  # 2: the declaration fields (system ... endpoint) exist
+    # idle: ready to run (new, or resumed); running: a run is taking steps; done: it answered (a new run goes on
+    # from its transcript); stopped: a run ended without an answer (max_steps, its budget, Ctrl-C), or stop() was
+    # called; paused: pause() was called; failed: a run broke. A process paused or stopped by pause()/stop() is
+    # *held* (`hold` says by whom): it, and every process below it, takes no steps until resume().
+    # waiting: a proposal of its is pending (SPEC 12).
+    RUN_STATUSES = ("idle", "running", "done", "stopped", "paused", "failed", "waiting")
+    schema_version = 3  # 2: the declaration fields (system ... endpoint) exist; 3: `used` and `hold`
 
     @classmethod
     def upcast_state(cls, state: dict[str, Any], version: int) -> dict[str, Any]:
@@ -280,8 +286,13 @@ class Process(Context):
     templates: dict[str, Any] = {}
     mcp: list[str] = []
     endpoint: dict[str, Any] | None = None  # the [models] entry: name, model, base_url, api, api_key_env, tool
+    # What its steps have spent over its whole life ({"steps", "tokens", "seconds"}, against `budget`), and the
+    # pause or stop holding it ({"status", "by", "reason"}; null when it may take steps).
+    used: dict[str, Any] = {}
+    hold: dict[str, Any] | None = None
 
     CONFIGURABLE = ("goal", "model", "system", "backend", "can", "approve", "budget", "templates", "mcp", "endpoint")
+    CONTROL = ("pause", "stop", "resume")  # the interpreter fills in their `by` (the actor calling them)
 
     # The transcript is only ever appended and the other fields are immutable values: undo keeps the transcript's
     # length and the other fields, not a copy of the transcript.
@@ -365,6 +376,8 @@ class Process(Context):
                 settings = {**settings, name: copy_value(default)}
             elif not check(value, annotation):
                 raise BadArguments(f"{self.path}.configure: `{name}` must be {describe(annotation)}")
+        if "budget" in settings:
+            check_budget(settings["budget"], f"{self.path}.configure")
         backend = settings.get("backend", self.backend)
         if not (backend in ("llm", "human") or (backend.startswith("python:") and NAME_RE.fullmatch(backend[7:]))):
             raise BadArguments(f'{self.path}.configure: backend must be "llm", "human" or "python:NAME"')
@@ -387,23 +400,93 @@ class Process(Context):
         )
 
     @internal
-    def record(self, entry: dict[str, Any]) -> int:
-        """Append a step to the transcript (the runner does this).
+    def record(self, entry: dict[str, Any], used: dict[str, Any] | None = None) -> int:
+        """Append a step to the transcript (the runner does this), and add what the step spent (`used`: steps,
+        tokens, seconds, measured before the event) to the process's life-long `used`.
 
         An entry holds one model step: its text, its tool calls and their outputs. Every step is recorded, so
         replaying a run needs no model. Returns the transcript's length."""
         self.transcript.append(entry)
+        if used:
+            self.used = add_usage(self.used, used)
         return len(self.transcript)
 
     @internal
     def set_status(self, status: str, answer: str | None = None) -> str:
-        """Set the run status (idle, running, done, stopped, failed) and answer."""
+        """Set the run status (idle, running, done, stopped, failed) and answer. A held process keeps its
+        paused or stopped status (a run that ends after it was paused records its answer, not its status)."""
         if status not in self.RUN_STATUSES:
             raise BadArguments(f"status must be one of {', '.join(self.RUN_STATUSES)}, not {status!r}")
-        self.status = status
+        self.status = self.hold["status"] if isinstance(self.hold, dict) and "status" in self.hold else status
         if answer is not None or status == "running":
             self.answer = answer
+        return self.status
+
+    # -- runtime control (recorded): no step is taken while a process or one above it is held ------------------
+
+    @action
+    def pause(self, reason: str | None = None, by: str | None = None) -> str:
+        """Hold this process: it, and every process below it, takes no steps until resume() (a run in progress
+        stops before its next step). Scint sets `by` itself: who paused it."""
+        return self._hold("paused", reason, by)
+
+    @action
+    def stop(self, reason: str | None = None, by: str | None = None) -> str:
+        """Stop this process: like pause(), it and every process below it take no steps until resume(); its
+        status is `stopped`. Scint sets `by` itself."""
+        return self._hold("stopped", reason, by)
+
+    @action
+    def resume(self, by: str | None = None) -> str:
+        """Lift a pause or stop: the process is idle and may run again. A process may lift only a hold that it or
+        a process below it placed, never a person's. Scint sets `by` itself."""
+        hold = self.hold if isinstance(self.hold, dict) else None
+        if hold is None:
+            raise ActionError(f"{self.path} is {self.status}, not paused or stopped; there is nothing to resume")
+        placed = str(hold.get("by") or "")
+        if by is not None and by.startswith("process:"):
+            me = by[len("process:") :]
+            mine = placed.startswith("process:") and (placed[8:] == me or placed[8:].startswith(me + "."))
+            if not mine:
+                raise PermissionDenied(
+                    f"{by} may not resume {self.path}: it was {hold.get('status', 'paused')} by {placed or 'someone'}"
+                    ", and a process lifts only a hold that it or a process below it placed"
+                )
+        self.hold = None
+        self.status = "idle"
+        return self.status
+
+    def _hold(self, status: str, reason: str | None, by: str | None) -> str:
+        if reason is not None and len(reason) > 1000:
+            raise BadArguments("a reason is at most 1,000 characters")
+        self.hold = {"status": status, "by": by or "unknown", "reason": reason}
+        self.status = status
         return status
+
+    @action
+    def fork(self, name: str) -> str:
+        """Start a sibling copy of this process called `name` (its goal, declaration, transcript, what it has
+        spent, and its tasks with their states), to explore in parallel; returns the copy's path. The copy is
+        idle and not held; both record their own steps from here on, and the copy has at most these capabilities."""
+        parent = self.path.rpartition(".")[0]
+        fields = {k: copy_value(v) for k, v in self.__dict__.items() if k in type(self).__scint_fields__}
+        fields.update(status="idle", answer=None, hold=None)
+        fields["transcript"] = [*fields["transcript"], {"forked": self.path}]
+        if self._scint_map is None:
+            raise ActionError("this context is not part of a map")
+        path = self._scint_map.create_child(parent, name, type(self).__scint_type__, fields)
+        for child in self.children():
+            task = self.child(child)
+            if isinstance(task, Task):
+                state = {k: copy_value(v) for k, v in task.__dict__.items() if k in Task.__scint_fields__}
+                self._scint_map.create_child(path, child, "Task", state)
+        return path
+
+    @query
+    def usage(self) -> dict[str, Any]:
+        """What it has spent over its whole life against its budget: {steps, tokens, seconds} each as
+        {"used": n, "limit": n or null}."""
+        return {k: {"used": self.used.get(k, 0), "limit": self.budget.get(k)} for k in BUDGET_KEYS}
 
     @query
     def context(self, window: int = 20) -> dict[str, Any]:

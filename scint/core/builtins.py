@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable
 from typing import Any, Protocol
 
 from scint.contexts.base import Spec, _spec
+from scint.contexts.builtin import Process
 from scint.contexts.help import cheat_sheet, topic_help
 from scint.contexts.registry import registered
+from scint.contexts.usage import check_budget
 from scint.core.interpreter import Builtins, Interpreter
 from scint.core.messages import inbox, reply, send
 from scint.errors import PermissionDenied
@@ -43,6 +46,10 @@ def create_context(
     path = f"{parent}.{name}" if parent else name
     it.check_scope(path, "create_context")
     it.check_grant(path, config)
+    if "budget" in config:  # a process's budget is checked as configure checks it
+        made = registered().get(type)
+        if isinstance(made, builtins.type) and issubclass(made, Process):
+            check_budget(config["budget"], f"create_context({name!r:.80})")
     return it.record("", "create_context", {"name": name, "type": type, "parent": parent, "config": config})
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import attrs
 
-from scint.contexts.base import Context, Spec, call_spec, did_you_mean
+from scint.contexts.base import NAME_RE, Context, Spec, call_spec, did_you_mean
 from scint.contexts.builtin import Composer, Process
 from scint.contexts.registry import get_type
 from scint.contexts.types import is_json
@@ -177,10 +177,8 @@ class Interpreter:
         if spec.kind == "query":
             return self._query(ctx, spec, bound)
         self.check_scope(ctx.path, spec.name)
-        if isinstance(ctx, Process) and spec.name == "configure":
-            self.check_grant(ctx.path, bound["settings"], configure=True)
-        elif isinstance(ctx, Process) and spec.name == "spawn":
-            check_spawn(ctx, bound, self.state.contexts, self.check_grant)
+        if isinstance(ctx, Process):
+            self._process_action(ctx, spec.name, bound)
         if spec.kind == "macro":
             return self._macro(ctx, spec, bound, depth, index)
         if isinstance(ctx, Composer) and spec.name == "define":
@@ -255,6 +253,11 @@ class Interpreter:
         the declaration of its own process or of one above it (no actor widens its own capabilities)."""
         if not isinstance(settings, dict):
             return
+        bad = next((part for part in path.split(".") if not NAME_RE.fullmatch(part)), None)
+        if bad is not None:  # said as creating it would say it (not as a capability's `self` path)
+            raise BadArguments(
+                f"a context name is a letter followed by letters, digits or _ (at most 64), not {bad!r:.80}"
+            )
         for key in ("can", "approve"):
             if isinstance(settings.get(key), list):
                 Capabilities(settings[key], self_path=path)  # a bad glob is BadArguments, before anything changes
@@ -268,6 +271,22 @@ class Interpreter:
             )
         if "can" in settings:
             check_grant(self.caps, self.actor, path, settings["can"])
+
+    def _process_action(self, ctx: Process, action: str, bound: dict[str, Any]) -> None:
+        """A Process's own checks: its declaration's grants (configure), who holds it (pause, stop, resume: their
+        `by` is the actor, whatever the program says), and a fork's new sibling (created where the actor may
+        create, with capabilities the actor may grant)."""
+        if action == "configure":
+            self.check_grant(ctx.path, bound["settings"], configure=True)
+        elif action == "spawn":
+            check_spawn(ctx, bound, self.state.contexts, self.check_grant)
+        elif action in Process.CONTROL:
+            bound["by"] = self.actor
+        elif action == "fork":
+            parent = ctx.path.rpartition(".")[0]
+            path = f"{parent}.{bound['name']}" if parent else str(bound["name"])
+            self.check_scope(path, "create_context")
+            self.check_grant(path, {"can": ctx.can})
 
     def record(self, path: str, action: str, args: dict[str, Any]) -> Any:
         """Record an action as an event (applying it) and return its result."""

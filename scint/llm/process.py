@@ -8,6 +8,11 @@ program runs atomically with actor `process:<path>`, scope = its subtree, `self`
 the process's transcript, so replaying the events reproduces the run without calling a model, and a later `run`
 continues from the transcript. At `max_steps` the status becomes `stopped` (not an exception).
 
+Before each step the run asks whether the process may step (scint/contexts/usage.py): not while it or a process
+above it is held by pause() or stop(), nor once its budget (steps, tokens, seconds over its whole life) is spent.
+A run that may not start records why and returns None at once, calling no model. Each step records what it spent
+(`used`: one step, the tokens the API reported, its wall seconds by `control.clock`) in its own event.
+
 A process may run its children (`self.sub.run()` in its own program): they share the top run's provider and
 budget (`RunLimits`: depth, model steps, tokens the API reported). `arun_processes` runs several processes
 concurrently on one event loop: their model calls overlap, their commits are serialised.
@@ -31,8 +36,10 @@ import attrs
 
 from scint.contexts.builtin import Process, Thread
 from scint.contexts.types import copy_value
+from scint.contexts.usage import why_not
 from scint.dsl import Assign, Const, DictValue, Limits, ListValue, Program, literal, parse
 from scint.errors import ActionError, BadArguments, LimitExceeded, LLMError, PermissionDenied, ScintError
+from scint.llm import control
 from scint.llm.docs import PROCESS_INSTRUCTIONS, describe_state
 from scint.llm.endpoints import endpoint_name
 from scint.llm.loop import Conversation, adrive, assistant_message, drive, tool_message
@@ -272,13 +279,18 @@ def _steps(
 
     if _waiting(session, path):  # a proposal of its is pending: no steps until it is decided (SPEC 12)
         return None
+    refused = _why_not(session, path)
+    if refused is not None:  # held, or out of budget: no step, no model call; the reason is recorded
+        reason, budget = refused
+        record(entry={"stopped": reason}, status="stopped" if budget else None)
+        return None
     start = {"run": path, "max_steps": max_steps, "by": actor, "model": provider.model}
     named = endpoint_name(session.view(path=path).get(path).get("endpoint"))
     if named is not None:
         start["endpoint"] = named  # the [models] name its steps go to (the key is never recorded)
     record(status="running", request=start)
     for step in range(1, max_steps + 1):
-        reason = active.limits.exhausted()
+        reason = active.limits.exhausted() or (_why_not(session, path) or (None,))[0]
         if reason is not None:
             record(entry={"stopped": reason}, status="stopped")
             return None
@@ -287,22 +299,24 @@ def _steps(
         if state.get("status") == "waiting":  # its last step proposed a program: no steps until it is decided
             return None
         messages = _messages(session, path, state)
+        started = control.clock()
         try:
             reply: Reply = yield messages, tools(session, provider.tool_kind, provider.api, self_path=path, actor=me)
         except MalformedReply as exc:  # the service's reply could not be read: the model hears why, and goes on
             active.limits.steps += 1
-            record(entry={"unreadable": _clip(str(exc))})
+            record(entry={"unreadable": _clip(str(exc))}, used=_spent(started, 0))
             continue
         active.limits.steps += 1
         active.limits.tokens += reply.usage.total
         used = reply.model or provider.model
         entry: dict[str, Any] = {"text": _clip(reply.text), "tokens": reply.usage.total, "model": used}
         if not reply.tool_calls and not (reply.text or "").strip():
-            record(entry={**entry, "unreadable": "the reply was empty: no words and no tool call"})
+            spent = _spent(started, reply.usage.total)
+            record(entry={**entry, "unreadable": "the reply was empty: no words and no tool call"}, used=spent)
             continue
         if not reply.tool_calls:
             answer = _clip(reply.text or "", MAX_ANSWER) or ""
-            record(entry=entry, status="done", answer=answer)
+            record(entry=entry, status="done", answer=answer, used=_spent(started, reply.usage.total))
             return answer
         calls, outputs = [], []
         for call in reply.tool_calls:
@@ -312,7 +326,7 @@ def _steps(
             outputs.append(_clip(output))
             calls.append({k: _clip(v) if isinstance(v, str) else v for k, v in call.as_dict().items()})
         entry.update(calls=calls, outputs=outputs)
-        record(entry=entry)
+        record(entry=entry, used=_spent(started, reply.usage.total))
     if not _waiting(session, path):
         record(entry={"stopped": f"max_steps={max_steps} reached"}, status="stopped")
     return None
@@ -334,6 +348,23 @@ def _delivered(messages: list[dict[str, Any]]) -> str:
         about = f" (answering {m['reply_to']})" if m.get("reply_to") else ""
         lines.append(f"[{m['id']}] {m['kind']} from {m['from']}{about}: {m['content']}")
     return "\n".join(lines)
+
+
+def _why_not(session: Host, path: str) -> tuple[str, bool] | None:
+    """Why the process may take no step now (held, or out of budget), read from the head; or None. (The live
+    contexts, read only: a view would copy the whole map before every step.)"""
+    contexts = session.callables()[0]
+
+    def process(p: str) -> dict[str, Any] | None:
+        ctx = contexts.get(p)
+        return ctx.__dict__ if isinstance(ctx, Process) else None
+
+    return why_not(process, path)
+
+
+def _spent(started: float, tokens: int) -> dict[str, Any]:
+    """What one step spent: measured now, recorded in its event (replay never measures again)."""
+    return {"steps": 1, "tokens": tokens, "seconds": round(max(control.clock() - started, 0.0), 3)}
 
 
 def _messages(session: Host, path: str, state: dict[str, Any]) -> list[Message]:
@@ -374,11 +405,13 @@ def _record(
     status: str | None = None,
     answer: str | None = None,
     request: Any = None,
+    used: dict[str, Any] | None = None,
 ) -> RunResult:
-    """Record a transcript entry and/or a status change on the process, as one program."""
+    """Record a transcript entry (and what its step spent) and/or a status change on the process, as one program."""
     statements = []
     if entry is not None:
-        statements.append(f"{path}.record(entry={literal(copy_value(entry))})")
+        spent = f", used={literal(used)}" if used else ""
+        statements.append(f"{path}.record(entry={literal(copy_value(entry))}{spent})")
     if status is not None:
         statements.append(f"{path}.set_status(status={literal(status)}, answer={literal(answer)})")
     try:
