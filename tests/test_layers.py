@@ -45,7 +45,7 @@ LAYERS: dict[str, tuple[set[str], set[str]]] = {
     ),
 }
 # Imports made inside a function (when a method is called) that may point up: Session.up uses the agents room.
-LAZY_UP = {"scint.session.facade": {"scint.agents"}}
+LAZY_UP = {"scint.session.facade": {"scint.agents", "scint.mcp"}}
 # The surfaces may use the session and the public `scint` names (and their own helpers).
 SURFACES = ("scint.cli", "scint.magic", "scint.repl")
 SURFACE_MAY = {
