@@ -36,7 +36,7 @@ LAYERS: dict[str, tuple[set[str], set[str]]] = {
     # The MCP room: the session, the agents room and the public names (it is the only one importing `mcp`).
     "scint.mcp": (
         {"scint.errors", "scint.session", "scint.agents", "scint.llm", "scint.mcp"}
-        | {"scint.contexts.base", "scint.contexts.help", "scint.contexts.registry"},
+        | {"scint.contexts.base", "scint.contexts.external", "scint.contexts.help", "scint.contexts.registry"},
         {"mcp", "pydantic", "anyio", "uvicorn"},
     ),
     "scint.ui": (

@@ -17,7 +17,7 @@ from scint.contexts.registry import register
 from scint.contexts.types import check
 from scint.errors import BadArguments, UnknownAction
 
-__all__ = ["MCP", "tool_params"]
+__all__ = ["MCP", "server_description", "tool_params", "up_to_date"]
 
 MAX_TOOLS = 256
 MAX_ENUM = 64
@@ -81,6 +81,24 @@ def tool_params(schema: Any) -> tuple[Param, ...]:
     return tuple(params)
 
 
+def server_description(
+    command: str | None = None, args: list[str] | None = None, env: dict[str, str] | None = None, url: str | None = None
+) -> dict[str, Any]:
+    """What an MCP context records of how its server is reached: the command and its arguments with the NAMES of
+    the environment variables it is given (never their values), or the url."""
+    if command is not None:
+        return {"command": command, "args": list(args or []), "env": sorted(env or {})}
+    return {"url": url}
+
+
+def up_to_date(state: dict[str, Any] | None, server: dict[str, Any], tools: list[str] | None) -> bool:
+    """Whether an MCP context's recorded `state` already describes `server` offering the selection `tools`
+    (None: all of its tools), so connecting again needs to record nothing."""
+    if not isinstance(state, dict) or state.get("server") != server or not isinstance(state.get("tools"), dict):
+        return False
+    return tools is None or set(state["tools"]) == set(tools)
+
+
 def _call_tool(ctx: Context, **arguments: Any) -> Any:  # never run: the interpreter records `call` instead
     raise BadArguments(f"{ctx.path}: an MCP tool is called through the interpreter")
 
@@ -105,12 +123,17 @@ class MCP(Context):
         doc = tool.get("description") if isinstance(tool.get("description"), str) else ""
         return Spec(name, "action", tool_params(tool.get("input_schema")), Any, doc, _call_tool)
 
+    def tool_specs(self) -> dict[str, Spec]:
+        """Every callable tool's Spec by name, sorted (a tool named like one of the type's own actions is not
+        reachable, nor one whose name is not a plain name)."""
+        own = type(self).__scint_specs__
+        return {t: self.tool_spec(t) for t in sorted(self.tools) if t not in own and NAME_RE.fullmatch(t)}
+
     @query
     def list_tools(self) -> list[str]:
         """The server's tools, each with its parameters and description, one line each."""
         lines = []
-        for name in sorted(self.tools):
-            spec = self.tool_spec(name)
+        for spec in self.tool_specs().values():
             summary = spec.summary()
             lines.append(f"{self.path}.{spec.signature()}" + (f" - {summary}" if summary else ""))
         return lines

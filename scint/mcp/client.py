@@ -24,6 +24,7 @@ from mcp import Client, StdioServerParameters
 from mcp.types import Implementation
 
 from scint.contexts.base import NAME_RE, did_you_mean
+from scint.contexts.external import server_description, up_to_date
 from scint.errors import BadArguments, ScintError
 
 if TYPE_CHECKING:
@@ -232,13 +233,13 @@ def target_of(
             raise BadArguments("env must be a dict of strings")
         envs = {k: env[k] for k in _strings(list(env or {}), "env's names", MAX_ARGS)}
         params = StdioServerParameters(command=command, args=arglist, env=envs or None)
-        return params, {"command": command, "args": arglist, "env": sorted(envs or {})}
+        return params, server_description(command, arglist, envs)
     if args or env:
         raise BadArguments("args and env go with command=, not with url= or server=")
     if url is not None:
         if not isinstance(url, str) or not url.startswith(("http://", "https://")) or len(url) > 2048:
             raise BadArguments("url must be an http:// or https:// address")
-        return url, {"url": url}
+        return url, server_description(url=url)
     return server, {"in_process": type(server).__name__}
 
 
@@ -267,7 +268,7 @@ def connect(
         raise ScintError(f"`{name}` is already a {view.type_of(name)} context; choose another name for the server")
     connections.add(name, target, float(timeout))
     have = view.get(name) if name in view else None
-    if have is not None and have.get("server") == described and (chosen is None or set(have["tools"]) == set(chosen)):
+    if have is not None and up_to_date(have, described, chosen):
         return sorted(have["tools"])  # recorded already: connected lazily, on the first call
     listed = connections.list_tools(name)
     if chosen is not None:

@@ -111,7 +111,7 @@ def test_a_tool_error_records_nothing(files: scint.Session, calls: list[str]) ->
 def test_calls_need_the_capability(files: scint.Session, calls: list[str]) -> None:
     assert files.run('files.read_file(path="a.txt")', can=["files.read_file"]).value == {"result": "alpha"}
     assert files.run("files.add(1, 2)", can=["files.*"]).value["sum"] == 3
-    with pytest.raises(PermissionDenied, match="files.add"):
+    with pytest.raises(PermissionDenied, match=r"files\.add"):
         files.run("files.add(1, 2)", can=["files.read_file"])
     with pytest.raises(PermissionDenied):
         files.run("files.add(1, 2)", read_only=True)
@@ -179,7 +179,7 @@ def test_connect_checks_its_arguments(session: scint.Session) -> None:
             session.connect_mcp("files", **kwargs)
     with pytest.raises(BadArguments):
         session.connect_mcp("not a name", server=make())
-    with pytest.raises(ScintError, match="no tool `red_file`.*did you mean `read_file`"):
+    with pytest.raises(ScintError, match=r"no tool `red_file`.*did you mean `read_file`"):
         session.connect_mcp("files", server=make(), tools=["red_file"])
     assert session.version == 0
     session.run('create_context("notes")')
@@ -215,3 +215,13 @@ def test_up_connects_the_declared_servers(tmp_path: Path, open_session: Callable
 def test_any_input_schema_gives_parameters_or_nothing(schema: Any) -> None:
     for p in tool_params(schema):  # never raises, whatever a server sends as its schema
         assert p.name
+
+
+def test_the_model_s_grammar_admits_the_tools(files: scint.Session) -> None:
+    from scint.llm.grammar import targets
+
+    found = dict(targets(*files.callables()))
+    assert found["files.read_file"].signature() == "read_file(path: str)"
+    assert "files.call" not in found  # the recording action is internal
+    allowed = dict(targets(*files.callables(can=["files.add"])))
+    assert "files.add" in allowed and "files.read_file" not in allowed
