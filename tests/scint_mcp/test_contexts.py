@@ -204,8 +204,13 @@ def test_up_connects_the_declared_servers(tmp_path: Path, open_session: Callable
     report = s.up(tmp_path / "scint.toml")
     assert "disk" in str(report)
     assert s.run('disk.read_file(path="a.txt")').value == {"result": "alpha"}
-    assert s.up(tmp_path / "scint.toml").up_to_date
+    again = s.up(tmp_path / "scint.toml")
+    assert str(again) == "scint.toml: up to date"  # recorded already: registered, not contacted
     assert counted(count) == ["read_file"]
+    (tmp_path / "bad.toml").write_text(f'[mcp.gone]\ncommand = "{sys.executable}"\nargs = ["-c", "pass"]\n')
+    version = s.version
+    assert "! mcp.gone: not connected" in str(s.up(tmp_path / "bad.toml"))
+    assert s.version == version and "gone" not in s.view()
 
 
 @settings(max_examples=60, deadline=None)
@@ -220,8 +225,10 @@ def test_any_input_schema_gives_parameters_or_nothing(schema: Any) -> None:
 def test_the_model_s_grammar_admits_the_tools(files: scint.Session) -> None:
     from scint.llm.grammar import targets
 
-    found = dict(targets(*files.callables()))
+    contexts, functions, history, allows = files.callables()
+    found = dict(targets(contexts, functions, history, allows=allows))
     assert found["files.read_file"].signature() == "read_file(path: str)"
     assert "files.call" not in found  # the recording action is internal
-    allowed = dict(targets(*files.callables(can=["files.add"])))
+    contexts, functions, history, allows = files.callables(can=["files.add"])
+    allowed = dict(targets(contexts, functions, history, allows=allows))
     assert "files.add" in allowed and "files.read_file" not in allowed
