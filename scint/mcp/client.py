@@ -161,6 +161,9 @@ class Connections:
         except Exception as exc:
             self._drop(link)
             raise ScintError(f"{what} failed: {_reason(exc)}; nothing was recorded") from None
+        except BaseException:  # Ctrl-C while waiting: the call is abandoned with its connection
+            self._drop(link)
+            raise
 
     def _start_portal(self) -> anyio.from_thread.BlockingPortal:
         if self._portal is None:

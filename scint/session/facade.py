@@ -509,9 +509,9 @@ class Session(Messaging):
 
     def _mcp_connections(self) -> Any:
         """The session's MCP connections (scint.mcp.client), made on first use; tool calls go through them."""
-        if self._mcp is None:
-            from scint.mcp.client import Connections
+        from scint.mcp.client import Connections
 
+        if self._mcp is None:
             self._mcp = Connections()
         return self._mcp
 
