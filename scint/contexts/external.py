@@ -67,7 +67,8 @@ def tool_params(schema: Any) -> tuple[Param, ...]:
         return (Param("arguments", Any, MISSING, variadic=True),)
     props = schema.get("properties")
     props = props if isinstance(props, dict) else {}
-    required = [n for n in schema.get("required", []) if isinstance(n, str) and n in props]
+    listed = schema.get("required")
+    required = [n for n in listed if isinstance(n, str) and n in props] if isinstance(listed, list) else []
     params = []
     for name in [*required, *(n for n in props if n not in required)]:
         annotation = _annotation(props[name])

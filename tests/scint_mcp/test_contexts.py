@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import scint
-from scint.contexts.external import tool_params
+from scint.contexts.external import MCP, tool_params
 from scint.errors import BadArguments, PermissionDenied, ScintError, UnknownAction
 from tests.scint_mcp.tool_server import make
 
@@ -213,13 +213,36 @@ def test_up_connects_the_declared_servers(tmp_path: Path, open_session: Callable
     assert s.version == version and "gone" not in s.view()
 
 
-@settings(max_examples=60, deadline=None)
-@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=5),
-                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
-                    max_leaves=12))
-def test_any_input_schema_gives_parameters_or_nothing(schema: Any) -> None:
-    for p in tool_params(schema):  # never raises, whatever a server sends as its schema
-        assert p.name
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=5) | st.sampled_from(["string", "integer", "object"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=12,
+)
+_SCHEMA = _JSON | st.fixed_dictionaries(
+    {},
+    optional={
+        "properties": st.dictionaries(st.text(min_size=1, max_size=5), _JSON | st.fixed_dictionaries(
+            {}, optional={"type": _JSON, "enum": _JSON}), max_size=4),
+        "required": _JSON | st.lists(st.text(max_size=5), max_size=4),
+        "additionalProperties": _JSON,
+    },
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_SCHEMA, st.lists(_JSON, max_size=3), st.dictionaries(st.text(min_size=1, max_size=5), _JSON, max_size=3))
+def test_any_input_schema_gives_a_spec_that_binds_or_refuses_cleanly(schema: Any, args: list[Any],
+                                                                     kwargs: dict[str, Any]) -> None:
+    """Whatever a server sends as a tool's schema, and whatever a program passes: a Spec, then either bound
+    arguments or BadArguments, never another exception."""
+    tools = {"t": {"description": "d", "input_schema": schema}}
+    spec = MCP.restore({"server": {}, "tools": tools, "calls": 0}, "files", None).tool_spec("t")  # type: ignore[attr-defined]
+    assert spec.params == tool_params(schema)
+    try:
+        bound = spec.bind(args, kwargs, where="files")
+    except BadArguments:
+        return
+    assert set(bound) >= {p.name for p in spec.params if p.required}
 
 
 def test_the_model_s_grammar_admits_the_tools(files: scint.Session) -> None:
@@ -232,3 +255,22 @@ def test_the_model_s_grammar_admits_the_tools(files: scint.Session) -> None:
     contexts, functions, history, allows = files.callables(can=["files.add"])
     allowed = dict(targets(contexts, functions, history, allows=allows))
     assert "files.add" in allowed and "files.read_file" not in allowed
+
+
+def test_a_process_calls_the_server_within_its_capabilities(files: scint.Session, calls: list[str]) -> None:
+    from scint.llm import MockProvider
+
+    files.run('create_context("lit", type="Process", goal="read a.txt", can=["files.read_file", "self.**"])')
+    files.llm = mock = MockProvider(
+        [{"program": 'files.read_file(path="a.txt")'}, {"program": "files.add(1, 2)"}, "alpha it is"]
+    )
+    assert files.run("lit.run(max_steps=5)").value == "alpha it is"
+    assert calls == ["read_file"]  # add was refused before the server saw it
+    first, second, third = mock.history
+    assert "files.read_file(path: str)" in str(first.tools) and "files.add" not in str(first.tools)
+    assert second.messages[-1]["content"].startswith("ok") and '"alpha"' in second.messages[-1]["content"]
+    assert "process:lit may not call files.add" in third.messages[-1]["content"]
+    entry = next(e for e in files.log() if e.actor == "process:lit" and "read_file" in e.source)
+    assert entry.events == 1
+    made = list(calls)
+    assert files.replay().get("files")["calls"] == 1 and calls == made
