@@ -88,8 +88,10 @@ class Interpreter:
         restrict: list[str] | None = None,
         internal: bool = False,
         limits: Limits | None = None,
+        dry_run: bool = False,
     ) -> None:
         self.head = head
+        self.dry_run = dry_run  # nothing will be recorded: MCP tools are checked but not called
         self.budget = Budget(limits)  # bounds the values the program builds and reads back
         self.internal = internal  # the runtime itself is writing: internal actions are reachable
         self.state: MapState = head.state
@@ -203,6 +205,8 @@ class Interpreter:
         optional = {p.name for p in spec.params if not p.required and not p.variadic}
         arguments = {k: v for k, v in bound.items() if v is not None or k not in optional}  # null: not sent
         self.check_scope(ctx.path, name)
+        if self.dry_run:
+            return None  # a dry run changes nothing, here or on the server
         if self.builtins.call_tool is None:
             raise ActionError(f"{ctx.path}.{name}(): MCP tools cannot be called here")
         result = self.builtins.call_tool(ctx.path, name, arguments)

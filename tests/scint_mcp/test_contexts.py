@@ -100,6 +100,15 @@ def test_calls_are_validated_against_the_schema_before_the_server_sees_them(
     assert calls == [] and files.version == version
 
 
+def test_a_dry_run_checks_a_call_but_does_not_make_it(files: scint.Session, calls: list[str]) -> None:
+    assert files.run("files.add(1, 2)", dry_run=True).value is None
+    with pytest.raises(BadArguments):
+        files.run('files.add(1, "2")', dry_run=True)
+    with pytest.raises(PermissionDenied):
+        files.run("files.add(1, 2)", dry_run=True, can=["files.read_file"])
+    assert calls == [] and files.version == 1
+
+
 def test_a_tool_error_records_nothing(files: scint.Session, calls: list[str]) -> None:
     version = files.version
     with pytest.raises(ScintError, match="no file nope"):
