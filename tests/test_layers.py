@@ -36,7 +36,7 @@ LAYERS: dict[str, tuple[set[str], set[str]]] = {
     # The MCP room: the session, the agents room and the public names (it is the only one importing `mcp`).
     "scint.mcp": (
         {"scint.errors", "scint.session", "scint.agents", "scint.llm", "scint.mcp"}
-        | {"scint.contexts.base", "scint.contexts.help", "scint.contexts.registry"},
+        | {"scint.contexts.base", "scint.contexts.external", "scint.contexts.help", "scint.contexts.registry"},
         {"mcp", "pydantic", "anyio", "uvicorn"},
     ),
     "scint.ui": (
@@ -45,7 +45,7 @@ LAYERS: dict[str, tuple[set[str], set[str]]] = {
     ),
 }
 # Imports made inside a function (when a method is called) that may point up: Session.up uses the agents room.
-LAZY_UP = {"scint.session.facade": {"scint.agents"}}
+LAZY_UP = {"scint.session.facade": {"scint.agents", "scint.mcp"}}
 # The surfaces may use the session and the public `scint` names (and their own helpers).
 SURFACES = ("scint.cli", "scint.magic", "scint.repl")
 SURFACE_MAY = {

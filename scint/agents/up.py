@@ -17,12 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 from scint.agents.config import Config, load
 from scint.contexts.builtin import Process
-from scint.errors import BadArguments, ConfigError
+from scint.contexts.external import server_description, up_to_date
+from scint.errors import BadArguments, ConfigError, ScintError
 
 if TYPE_CHECKING:
     from scint.session import Result, Session
 
-__all__ = ["Change", "UpReport", "plan", "program_text", "up"]
+__all__ = ["Change", "UpReport", "connect_servers", "plan", "program_text", "up"]
 
 # A process's fields that its declaration sets (the rest, transcript, status, tasks, are its life).
 DECLARED = ("goal", "model", "system", "backend", "can", "approve", "budget", "templates", "mcp", "endpoint")
@@ -53,6 +54,7 @@ class UpReport:
     result: Result | None = None
     planned: bool = False
     modules: tuple[str, ...] = ()  # the modules the file asked for (loaded into the session)
+    servers: tuple[str, ...] = ()  # what connecting the [mcp.NAME] servers did, when it did something
 
     @property
     def up_to_date(self) -> bool:
@@ -60,13 +62,13 @@ class UpReport:
 
     def __str__(self) -> str:
         if not self.changes:
-            return f"{self.file}: up to date"
+            return "\n".join([f"{self.file}: up to date", *(f"  {line}" for line in self.servers)])
         verb = "would change" if self.planned else "changed"
         lines = [f"{self.file}: {verb} {len(self.changes)} context{'s' if len(self.changes) != 1 else ''}"]
         lines += [f"  {c}" for c in self.changes]
         if self.result is not None:
             lines.append(f"  recorded as one program, version {self.result.version}")
-        return "\n".join(lines)
+        return "\n".join(lines + [f"  {line}" for line in self.servers])
 
 
 def _declared(fields: dict[str, Any]) -> dict[str, Any]:
@@ -141,13 +143,36 @@ def up(session: Session, path: str | Path = "scint.toml", plan: bool = False) ->
     config = load(path, prepare=lambda names: _load_modules(session, names))
     changes = tuple(_plan(session, config))
     modules = tuple(config.modules)
-    if plan or not changes:
+    if plan:
         return UpReport(config.file, config.sha256, changes, planned=plan, modules=modules)
-    request: dict[str, Any] = {"file": config.file, "sha256": config.sha256}
-    if modules:
-        request["modules"] = list(modules)  # what the file asked for, in its provenance
-    result = session.run(program_text(list(changes)), actor=f"file:{config.file}", request=request)
-    return UpReport(config.file, config.sha256, changes, result=result, modules=modules)
+    result = None
+    if changes:
+        request: dict[str, Any] = {"file": config.file, "sha256": config.sha256}
+        if modules:
+            request["modules"] = list(modules)  # what the file asked for, in its provenance
+        result = session.run(program_text(list(changes)), actor=f"file:{config.file}", request=request)
+    servers = connect_servers(session, config)
+    return UpReport(config.file, config.sha256, changes, result=result, modules=modules, servers=servers)
+
+
+def connect_servers(session: Session, config: Config) -> tuple[str, ...]:
+    """Connect every `[mcp.NAME]` server to the session (Session.connect_mcp), so its tools can be called. A
+    server whose context already records it is connected lazily (contacted on the first call); a new one is
+    asked for its tools, recorded as a program of its own. One that cannot be reached is reported, not fatal:
+    the file's other declarations stand, and the next `up` tries again. Returns what happened, a line each."""
+    lines = []
+    view = session.view()
+    for name, server in config.mcp.items():
+        described = server_description(server.get("command"), server.get("args"), server.get("env"), server.get("url"))
+        recorded = name in view and up_to_date(view.get(name), described, server.get("tools"))
+        try:
+            tools = session.connect_mcp(name, **server)
+        except ScintError as exc:
+            lines.append(f"! mcp.{name}: not connected: {exc}")
+            continue
+        if not recorded:
+            lines.append(f"+ mcp.{name}: connected, tools {', '.join(tools) or 'none'}")
+    return tuple(lines)
 
 
 def _load_modules(session: Session, names: list[str]) -> None:

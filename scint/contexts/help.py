@@ -8,9 +8,10 @@ from typing import Any
 
 from scint.contexts import types as T
 from scint.contexts.base import Context, Spec, did_you_mean
+from scint.contexts.external import MCP
 from scint.errors import BadArguments
 
-__all__ = ["LANGUAGE", "cheat_sheet", "schema", "topic_help"]
+__all__ = ["LANGUAGE", "cheat_sheet", "schema", "tool_lines", "topic_help"]
 
 LANGUAGE = """\
 Scint: one statement per line (or separated by ;): context.action(arg, key=value)
@@ -35,9 +36,11 @@ def cheat_sheet(
     history: dict[str, Spec],
     only: Iterable[str] = (),
     allowed: Callable[[str, str], bool] | None = None,
+    tools: Iterable[str] = (),
 ) -> str:
     """The language, the built-ins and every type's actions, one line each. `only` limits the types shown;
-    `allowed(type name, action)` the actions (a type none of whose actions is allowed is left out)."""
+    `allowed(type name, action)` the actions (a type none of whose actions is allowed is left out); `tools`
+    are the MCP contexts' tool lines (`tool_lines`)."""
     chosen = set(only)
     lines = [LANGUAGE, "", "Built-ins:"]
     lines += [_line(s) for s in functions.values()]
@@ -51,7 +54,20 @@ def cheat_sheet(
         doc = cls.doc().splitlines()[0] if cls.doc() else ""
         lines += ["", f"{name}: {doc}" + (f" State: {_settings(cls)}." if cls.__scint_fields__ else "")]
         lines += [_line(s) for s in specs]
+    shown = list(tools)
+    if shown:
+        lines += ["", "MCP tools (actions of MCP contexts; each call's result is recorded):", *shown]
     return "\n".join(lines)
+
+
+def tool_lines(contexts: dict[str, Context], allows: Callable[[str, str], bool] | None = None) -> list[str]:
+    """One line per tool of every MCP context (its parameters from the recorded input schema) that
+    `allows(path, tool)` (None: all)."""
+    lines = []
+    for path, ctx in contexts.items():
+        if isinstance(ctx, MCP):
+            lines += [_line(s, f"{path}.") for t, s in ctx.tool_specs().items() if allows is None or allows(path, t)]
+    return lines
 
 
 def topic_help(

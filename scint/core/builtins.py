@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from scint.contexts.base import Spec, _spec
 from scint.contexts.builtin import Process
-from scint.contexts.help import cheat_sheet, topic_help
+from scint.contexts.help import cheat_sheet, tool_lines, topic_help
 from scint.contexts.registry import registered
 from scint.contexts.usage import check_budget
 from scint.core.interpreter import Builtins, Interpreter
@@ -74,7 +74,8 @@ def make_builtins(history: HistoryAccess) -> Builtins:
     def help(it: Interpreter, topic: str | None = None) -> str:
         """This cheat sheet; or the full documentation of a type or action, e.g. help("Container.put")."""
         if topic is None:
-            return cheat_sheet(registered(), functions, history_specs)
+            allows = it.caps.allows if it.caps is not None else None
+            return cheat_sheet(registered(), functions, history_specs, tools=tool_lines(it.state.contexts, allows))
         return topic_help(topic, registered(), functions, history_specs)
 
     def log(it: Interpreter, limit: int = 20) -> list[dict[str, Any]]:

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import functools
 from collections import ChainMap
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from typing import Any
 
 import attrs
 
 from scint.contexts.base import NAME_RE, Context, Spec, call_spec, did_you_mean
 from scint.contexts.builtin import Composer, Process
+from scint.contexts.external import MCP
 from scint.contexts.registry import get_type
 from scint.contexts.types import is_json
 from scint.core.bindings import statement_refs
@@ -58,11 +59,14 @@ class EventRecord:
 class Builtins:
     """The built-in functions and the `history` context, supplied by the session (they need more than the map).
 
-    Each entry of `functions` / `history` is a Spec whose func takes the interpreter first."""
+    Each entry of `functions` / `history` is a Spec whose func takes the interpreter first. `call_tool(path,
+    tool, arguments)` makes an MCP tool call for the context at `path` and returns its JSON result (the session
+    sets it; None: no tool can be called)."""
 
     def __init__(self, functions: dict[str, Spec], history: dict[str, Spec]) -> None:
         self.functions = functions
         self.history = history
+        self.call_tool: Callable[[str, str, dict[str, Any]], Any] | None = None
 
 
 class Interpreter:
@@ -84,8 +88,10 @@ class Interpreter:
         restrict: list[str] | None = None,
         internal: bool = False,
         limits: Limits | None = None,
+        dry_run: bool = False,
     ) -> None:
         self.head = head
+        self.dry_run = dry_run  # nothing will be recorded: MCP tools are checked but not called
         self.budget = Budget(limits)  # bounds the values the program builds and reads back
         self.internal = internal  # the runtime itself is writing: internal actions are reachable
         self.state: MapState = head.state
@@ -169,6 +175,8 @@ class Interpreter:
             bound = spec.bind(args, kwargs, where="history", plain=True)
             return self._plain(spec.func(self, **bound), f"history.{names[1]}()")
         ctx, action = self._resolve(names)
+        if isinstance(ctx, MCP) and action not in type(ctx).__scint_specs__:
+            return self._tool(ctx, action, args, kwargs)
         spec = type(ctx).__scint_specs__.get(action) if self.internal else None
         if spec is None:
             spec = type(ctx).spec(action, where=ctx.path)
@@ -184,6 +192,23 @@ class Interpreter:
         if isinstance(ctx, Composer) and spec.name == "define":
             self._check_workflow(bound)
         return self.record(ctx.path, spec.name, bound)
+
+    def _tool(self, ctx: MCP, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        # An MCP server's tool (scint/contexts/external.py): bound against the Spec built from its recorded input
+        # schema, called by the session BEFORE anything is recorded (the one non-deterministic step), and recorded
+        # as `call(tool, arguments, result)`, so replay never contacts the server.
+        spec = ctx.tool_spec(name)
+        check_call(self.caps, self.actor, ctx.path, name)
+        bound = spec.bind(args, kwargs, where=ctx.path, plain=True)
+        optional = {p.name for p in spec.params if not p.required and not p.variadic}
+        arguments = {k: v for k, v in bound.items() if v is not None or k not in optional}  # null: not sent
+        self.check_scope(ctx.path, name)
+        if self.dry_run:
+            return None  # a dry run changes nothing, here or on the server
+        if self.builtins.call_tool is None:
+            raise ActionError(f"{ctx.path}.{name}(): MCP tools cannot be called here")
+        result = self.builtins.call_tool(ctx.path, name, arguments)
+        return self.record(ctx.path, "call", {"tool": name, "arguments": arguments, "result": result})
 
     def _query(self, ctx: Context, spec: Spec, bound: dict[str, Any]) -> Any:
         # A query must not change state (nothing would be recorded, so replay would differ). The built-in types

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from scint.contexts.help import cheat_sheet
+from scint.contexts.help import cheat_sheet, tool_lines
 from scint.contexts.registry import registered
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ def cheat(session: Host, actor: str | None = None) -> str:
                 candidates = [*candidates, f"{own}.new"]  # a context it could create under itself
             return any(allows(p, action) for p in candidates)
 
-    return cheat_sheet(registered(), functions, history, allowed=allowed)
+    return cheat_sheet(registered(), functions, history, allowed=allowed, tools=tool_lines(dict(contexts), allows))
 
 
 def state_text(session: Host, path: str | None = None, budget_tokens: int = STATE_BUDGET) -> str:

@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 
 from scint.contexts.base import Context, Spec
+from scint.contexts.external import MCP
 from scint.dsl import grammar_text
 
 __all__ = ["CallTarget", "specialise", "targets"]
@@ -49,7 +50,10 @@ def targets(
         spellings = [path]
         if self_path is not None and (path == self_path or path.startswith(self_path + ".")):
             spellings.append("self" + path[len(self_path) :])
-        for name, spec in type(ctx).__scint_specs__.items():
+        specs = list(type(ctx).__scint_specs__.items())
+        if isinstance(ctx, MCP):  # an MCP server's tools: actions whose Specs come from the recorded schemas
+            specs += list(ctx.tool_specs().items())
+        for name, spec in specs:
             if spec.public and (spec.is_query or may_change(path)) and (allows is None or allows(path, name)):
                 out += [(f"{p}.{name}", spec) for p in spellings]
     return out

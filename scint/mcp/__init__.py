@@ -8,7 +8,8 @@ mcp_server = server(scint.open("memory://"), read_only=True)  # an mcp.server.mc
 ```
 
 Tools `run`, `view`, `log`; resources `scint://help`, `scint://state`, `scint://state/{path}`, `scint://log`.
-`serve_stdio` and `serve_http` run one. This room is the only one importing the `mcp` package (the `scint[mcp]`
+`serve_stdio` and `serve_http` run one. The other way round, `scint.mcp.client` makes MCP servers contexts
+(`Session.connect_mcp`). This room is the only one importing the `mcp` package (the `scint[mcp]`
 extra); `import scint` never imports it.
 """
 

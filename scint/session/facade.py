@@ -92,6 +92,8 @@ class Session(Messaging):
         self._rerun: RerunGuard | None = None  # set while this session runs a rerun's programs
         self._closed = False
         self._modules: Loaded | None = None
+        self._mcp: Any = None  # scint.mcp.client.Connections, made by the first connect_mcp
+        self._builtins.call_tool = self._call_tool
         # Programs and reads of the head take turns (a session may be shared between threads). `_dirty` is set
         # while the head changes and cleared once it is consistent again: if an interrupt (Ctrl-C) stops a
         # program or a catch-up half-way, the next call finds it set and reloads the head from the store.
@@ -409,6 +411,8 @@ class Session(Messaging):
                     loaded.exit()  # while the session still works: an exit hook may run a last program
             finally:
                 self._closed = True
+                if self._mcp is not None:
+                    self._mcp.close()
                 if self._owns_app:
                     self.app.close()
 
@@ -477,6 +481,48 @@ class Session(Messaging):
         from scint.agents.up import up  # the agents room sits above the session: imported when used
 
         return up(self, path, plan=plan)
+
+    def connect_mcp(
+        self,
+        name: str,
+        *,
+        command: str | None = None,
+        args: list[str] = [],  # noqa: B006 - never changed
+        env: dict[str, str] | None = None,
+        url: str | None = None,
+        server: Any = None,
+        tools: list[str] | None = None,
+        timeout: float = 30.0,
+    ) -> list[str]:
+        """Make the MCP server started by `command` (with `args`, `env`), reached at `url`, or (in tests) the
+        in-process `server` a context `name` of type MCP whose actions are its tools (only `tools`, if given);
+        returns their names. Each call needs the capability (`name.tool`), is made once, waits at most `timeout`
+        seconds, and its result is recorded in its event: views, replay and export never contact the server.
+        The tool list is recorded when the context is new or the server's description changed; otherwise the
+        connection opens on the first call. Connections close with the session (SPEC section 13)."""
+        self._check_open()
+        from scint.mcp.client import connect  # the MCP room sits above the session: imported when used
+
+        return connect(
+            self, name, command=command, args=args, env=env, url=url, server=server, tools=tools, timeout=timeout
+        )
+
+    def _mcp_connections(self) -> Any:
+        """The session's MCP connections (scint.mcp.client), made on first use; tool calls go through them."""
+        from scint.mcp.client import Connections
+
+        if self._mcp is None:
+            self._mcp = Connections()
+        return self._mcp
+
+    def _call_tool(self, path: str, tool: str, arguments: dict[str, Any]) -> Any:
+        """The interpreter's hook for an MCP tool call, made before the call is recorded."""
+        if self._mcp is None:
+            raise ScintError(
+                f"`{path}` is an MCP context this session has not connected: "
+                f'call session.connect_mcp("{path}", command=... or url=...) or `scint up` first'
+            )
+        return self._mcp.call(path, tool, arguments)
 
     def handle(self, tool_call: Any, *, actor: str | None = None) -> str:
         """Run a model's `scint` tool call (Chat or Responses, function or custom) and return the tool output:

@@ -91,6 +91,7 @@ def run(
             writes=writes,
             restrict=list(can) if can is not None else None,
             limits=s.limits,
+            dry_run=dry_run,
         )
         it.txn = txn  # type: ignore[attr-defined]  # for the history built-ins
         try:
