@@ -38,7 +38,7 @@ SECURITY_HEADERS = {
     "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",  # no-referrer would make browsers send `Origin: null` on form posts
     "Cache-Control": "no-store",
 }
 

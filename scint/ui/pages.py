@@ -291,5 +291,14 @@ def proposals_body(data: dict[str, Any], *, csrf: str, read_only: bool) -> str:
                 f"<form method='post' action='{esc(base)}/reject'><input type='hidden' name='csrf' "
                 f"value='{esc(csrf)}'><input name='reason' placeholder='reason' required><button>reject</button></form>"
             )
-        rows.append(f"<tr><td>{esc(pid)}</td><td>{value_html(p, 600)}</td><td>{buttons}</td></tr>")
-    return f"<table class='proposals'>{''.join(rows)}</table>"
+        if isinstance(p, dict) and isinstance(p.get("program"), str):
+            error = f"<p class='error'>{esc(str(p['error']))}</p>" if p.get("error") else ""
+            detail = (
+                f"<td>{esc(str(p.get('proposer', '')))}</td><td>{esc(str(p.get('version', '')))}</td>"
+                f"<td><pre class='program'>{esc(p['program'])}</pre>{error}</td>"
+            )
+        else:  # another shape of proposal: shown as data
+            detail = f"<td colspan='3'>{value_html(p, 600)}</td>"
+        rows.append(f"<tr><td>{esc(pid)}</td>{detail}<td>{buttons}</td></tr>")
+    head = "<tr><th>id</th><th>proposer</th><th>version</th><th>program</th><th></th></tr>"
+    return f"<table class='proposals'><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"

@@ -90,3 +90,31 @@ def test_click_through_and_see_another_writer_live(
     finally:
         running.stop()
     assert problems == []
+
+
+@pytest.mark.parametrize("ui_url", ["lmdb"], indirect=True)
+def test_approve_a_proposal_in_the_browser(
+    ui_session: scint.Session, browser_page: tuple[Page, list[str]], artifacts: Path
+) -> None:
+    """A process whose `approve` globs match proposes instead of changing; a person approves it on the page."""
+    page, problems = browser_page
+    ui_session.run('research.lit.configure(settings={"can": ["self.**", "notes.*"], "approve": ["notes.put"]})')
+    with pytest.raises(scint.NeedsApproval):
+        ui_session.run('notes.put(key="proposed", value=1)', actor="process:research.lit")
+    assert "proposed" not in ui_session.view("notes").get("notes")["data"]
+    running = start(sibling(ui_session))
+    try:
+        page.goto(running.url + "proposals")
+        expect(page.locator("table.proposals tbody tr")).to_have_count(1)
+        expect(page.locator("table.proposals")).to_contain_text('notes.put(key="proposed", value=1)')
+        page.screenshot(path=str(artifacts / "7-proposal.png"), full_page=True)
+        page.click("table.proposals >> text=approve")
+        page.goto(running.url + "proposals")
+        expect(page.locator("main")).to_contain_text("There are no pending proposals")
+        page.screenshot(path=str(artifacts / "8-approved.png"), full_page=True)
+    finally:
+        running.stop()
+    assert problems == []
+    with scint.open(ui_session.url) as fresh:
+        assert fresh.view("notes").get("notes")["data"]["proposed"] == 1
+        assert fresh.proposals(status="pending") == []
