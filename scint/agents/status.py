@@ -2,7 +2,7 @@
 
 A row: path, status, why it may take no step now (`held`: its own or an ancestor's pause or stop, or its
 budget), backend, model, what it has spent over its whole life (`used`) against its `budget`, and its unread
-messages and pending proposals (None until messages and proposals exist: issue 12).
+messages and pending proposals.
 """
 
 from __future__ import annotations
@@ -22,6 +22,10 @@ def agents(session: Session) -> list[dict[str, Any]]:
     """The processes of the session's branch, parents before children, as rows (plain data)."""
     view = session.view()
     processes = {p: view.get(p) for p in view.paths() if view.type_of(p) == Process.__scint_type__}
+    pending: dict[str, int] = {}
+    for proposal in session.proposals(status="pending"):
+        proposer = str(proposal.get("proposer", ""))
+        pending[proposer] = pending.get(proposer, 0) + 1
     rows = []
     for path, state in processes.items():
         used = state.get("used") if isinstance(state.get("used"), dict) else {}
@@ -37,8 +41,8 @@ def agents(session: Session) -> list[dict[str, Any]]:
                 "model": state.get("model") or endpoint.get("model"),
                 "used": {k: used.get(k, 0) for k in BUDGET_KEYS},
                 "budget": {k: budget.get(k) for k in BUDGET_KEYS},
-                "unread": None,
-                "proposals": None,
+                "unread": len(session.inbox(path)),
+                "proposals": pending.get(f"process:{path}", 0),
             }
         )
     return rows

@@ -22,6 +22,10 @@ def store(tmp_path: Path) -> str:
         )
         s.llm = MockProvider([Reply(text="found", usage=Usage(1000, 234))])
         s.run("research.lit.run()")
+        s.run('send(to="research.lit", content="are you done?", kind="query"); send(to="solo", content="fyi")')
+        s.run('research.lit.configure(settings={"can": ["self.**", "solo.*"], "approve": ["solo.*"]})')
+        with pytest.raises(scint.NeedsApproval):
+            s.run('solo.add_task(title="x")', actor="process:research.lit")
         s.run('research.lit.pause(reason="lunch")')
     return url
 
@@ -36,7 +40,7 @@ def test_the_table_lists_every_process_with_what_it_spent(store: str, tmp_path: 
     sub = next(line for line in lines if line.startswith("research.lit.sub"))
     assert "idle (research.lit is paused by human: lunch)" in sub
     solo = next(line for line in lines if line.startswith("solo"))
-    assert solo.split()[1:3] == ["idle", "human"] and solo.split()[-2:] == ["-", "-"]
+    assert solo.split()[1:3] == ["idle", "human"] and solo.split()[-2:] == ["1", "0"]
 
 
 def test_json_carries_the_same_rows(store: str, tmp_path: Path) -> None:
@@ -46,7 +50,7 @@ def test_json_carries_the_same_rows(store: str, tmp_path: Path) -> None:
     assert lit["status"] == "paused" and lit["held"] == "paused by human: lunch"
     assert lit["used"]["steps"] == 1 and lit["used"]["tokens"] == 1234
     assert lit["budget"] == {"steps": 20, "tokens": 50000, "seconds": None}
-    assert (lit["unread"], lit["proposals"]) == (None, None)
+    assert (lit["unread"], lit["proposals"]) == (1, 1)  # a query waiting, and a proposal waiting for a person
     assert rows["solo"]["held"] is None and rows["solo"]["backend"] == "human"
 
 
