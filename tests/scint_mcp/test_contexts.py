@@ -4,6 +4,7 @@ never contact the server. The server is the suite's own (tests/scint_mcp/tool_se
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -283,3 +284,62 @@ def test_a_process_calls_the_server_within_its_capabilities(files: scint.Session
     assert entry.events == 1
     made = list(calls)
     assert files.replay().get("files")["calls"] == 1 and calls == made
+
+
+@pytest.fixture
+def http_server(calls: list[str]) -> Iterator[str]:
+    """The suite's server over streamable HTTP on a free loopback port, in a thread that stops with the test."""
+    import socket
+    import threading
+
+    import uvicorn
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)  # listening before the thread starts: a client's connection waits in the backlog
+    server = uvicorn.Server(uvicorn.Config(make(calls).streamable_http_app(), log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}/mcp"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        sock.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "lmdb"], indirect=True)
+def test_a_server_over_http_by_url(session: scint.Session, http_server: str, calls: list[str]) -> None:
+    assert session.connect_mcp("web", url=http_server) == ["add", "crash", "hang", "read_file"]
+    assert session.run('web.read_file(path="b.txt")').value == {"result": "beta"}
+    assert calls == ["read_file"]
+    assert session.view().get("web")["server"] == {"url": http_server}
+    with scint.open(session.url) as again:  # another session replays the recorded result: no call is made
+        assert again.log()[0].source == 'web.read_file(path="b.txt")'
+        assert again.view().get("web")["calls"] == 1
+    assert calls == ["read_file"]
+
+
+@pytest.mark.parametrize("api", ["chat", "responses"])
+def test_a_process_run_through_the_openai_client_calls_the_server_once(
+    files: scint.Session, calls: list[str], api: str
+) -> None:
+    """The real `openai` client against a loopback OpenAI-compatible server: the model's program calls the MCP
+    tool; the call is made once, recorded, and a replay asks neither the model nor the MCP server again."""
+    from scint.llm import OpenAIProvider
+    from tests.llm.conftest import FakeOpenAI
+
+    model = FakeOpenAI()
+    try:
+        model.enqueue({"program": 'self.add_task(title="read"); files.read_file(path="b.txt")'}, "beta it is")
+        files.run('create_context("lit", type="Process", goal="read b.txt", can=["files.read_file", "self.**"])')
+        files.llm = OpenAIProvider("test-model", api=api, base_url=model.base_url, api_key="test", max_retries=0)
+        assert files.run("lit.run(max_steps=3)").value == "beta it is"
+        assert calls == ["read_file"] and len(model.requests) == 2
+        assert 'beta' in json.dumps(model.requests[1][1]) and 'beta' not in json.dumps(model.requests[0][1])
+        before = len(model.requests)
+        assert files.replay().get("files")["calls"] == 1
+        assert files.replay().get("lit.t1")["title"] == "read"
+        assert calls == ["read_file"] and len(model.requests) == before
+    finally:
+        model.close()
