@@ -85,3 +85,15 @@ def test_a_process_grammar_offers_self_and_only_queries_outside_its_subtree(worl
     assert not accepts(g, 'notes.put(key="a", value=1)')  # an action outside its subtree
     assert not accepts(g, 'history.checkout(name="x")')  # switching branches is not its to do
     assert accepts(g, "history.log()")
+
+
+def test_a_process_grammar_admits_only_what_its_capabilities_allow(world: scint.Session) -> None:
+    """Deny by default: the grammar given to a process's model (actor=...) is llguidance-valid and admits exactly
+    the calls its capabilities allow: no reading outside them either."""
+    world.run('research.lit.configure(settings={"can": ["self.**", "notes.get", "help"]})')
+    g = program_grammar(world, self_path="research.lit", actor="process:research.lit")
+    assert LLMatcher.validate_grammar_with_warnings(LLMatcher.grammar_from_lark(g)) == (False, [])
+    assert accepts(g, 'self.add_task(title="b"); self.t1.start(); notes.get(key="a"); help()')
+    assert not accepts(g, "notes.keys()")  # a query it was not granted
+    assert not accepts(g, 'notes.put(key="a", value=1)')
+    assert not accepts(g, "history.log()") and not accepts(g, "contexts()")
