@@ -115,6 +115,18 @@ class RerunReport:
     people: tuple[tuple[str, int, str], ...] = ()  # (program id, original version, what a person did: not replayed)
     proposed: tuple[tuple[str, int, str], ...] = ()  # (program id, original version, the new proposal's id)
 
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "branch": self.branch,
+            "since": self.since,
+            "programs": self.programs,
+            "failures": [list(f) for f in self.failures],
+            "ignored": [list(i) for i in self.ignored],
+            "models": dict(self.models),
+            "people": [list(p) for p in self.people],
+            "proposed": [list(p) for p in self.proposed],
+        }
+
     def __str__(self) -> str:
         head = f"re-ran {self.programs} programs after version {self.since} on branch {self.branch}"
         lines = [head + (f": {len(self.failures)} failed" if self.failures else ": all succeeded")]
