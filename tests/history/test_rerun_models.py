@@ -5,6 +5,7 @@ decision is not replayed, and proposals wait for a person again."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -280,3 +281,15 @@ def test_a_version_inside_a_program_is_refused_before_the_swaps_are_read(s: scin
     with pytest.raises(scint.HistoryError, match="inside"):
         s.rerun(1, branch="never", models={"team.a": "other"})
     assert [b["name"] for b in s.branches()] == ["main"]
+
+
+def test_a_model_recorded_on_another_process_is_swapped_in_with_its_whole_entry(s: scint.Session, url: str) -> None:
+    big = {"name": "big", "model": "big-model", "base_url": "http://127.0.0.1:9/v1", "api": "responses"}
+    s.run(f"team.b.configure(settings={{'endpoint': {json.dumps(big)}, 'model': 'big-model'}})")
+    s.send("team.a", "hello")
+    s.models["big"] = MockProvider([], model="big-model")  # set for the name: the recorded entry still wins
+    report = s.rerun(s.version - 1, branch="big", models={"team.a": "big"})
+    assert report.failures == ()
+    with scint.open(url, branch="big") as alt:
+        a = alt.view().get("team.a")
+        assert (a["endpoint"], a["model"], a["backend"]) == (big, "big-model", "llm")
