@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from scint.contexts.base import did_you_mean
 from scint.contexts.builtin import Process, check_backend
 from scint.dsl import literal
-from scint.errors import BadArguments, LimitExceeded, UnknownContext
+from scint.errors import BadArguments, LimitExceeded, ScintError, UnknownContext
 from scint.llm.endpoints import endpoint_name
 from scint.modules import get_backend
 from scint.session.checks import PATH_RE
@@ -102,6 +102,8 @@ def _checked_endpoints(endpoints: Any) -> dict[str, dict[str, Any]]:
     for name, entry in endpoints.items():
         if not isinstance(name, str) or not isinstance(entry, Mapping) or not isinstance(entry.get("model"), str):
             raise BadArguments(f"endpoints: {name!r:.60} needs an entry with a `model` (a string)")
+        if any(not isinstance(v, str) or len(v) > 2048 for k, v in entry.items() if k != "name"):
+            raise BadArguments(f"endpoints: {name}: each setting is a string (at most 2,048 characters)")
         unknown = [k for k in entry if k not in ENDPOINT_FIELDS]
         if unknown:
             raise BadArguments(f"endpoints: {name}: unknown key {unknown[0]!r:.40}; the keys: "
@@ -144,8 +146,9 @@ class Swapper:
     """Records the swaps on the rerun's branch whenever a chosen process exists without them."""
 
     def __init__(self, settings: dict[str, dict[str, Any]], request: dict[str, Any]) -> None:
-        self.settings = settings
+        self.settings = dict(settings)
         self.request = request
+        self.failures: list[str] = []  # swaps that could not be recorded (those processes keep their own model)
         self._busy = False
 
     def apply(self, session: Session) -> None:
@@ -154,15 +157,20 @@ class Swapper:
         if self._busy or not self.settings:
             return
         contexts = session.callables()[0]
-        statements = []
-        for path, wanted in self.settings.items():
-            ctx = contexts.get(path)
-            if isinstance(ctx, Process) and any(getattr(ctx, k) != v for k, v in wanted.items()):
-                statements.append(f"{path}.configure(settings={literal(wanted)})")
-        if not statements:
+        due = [p for p, wanted in self.settings.items() if _lacks(contexts.get(p), wanted)]
+        if not due:
             return
         self._busy = True
         try:
-            session.run("\n".join(statements), actor="human", request=self.request)
+            text = "\n".join(f"{p}.configure(settings={literal(self.settings[p])})" for p in due)
+            session.run(text, actor="human", request=self.request)
+        except ScintError as exc:  # not the re-run program's failure: say so once, and stop trying these
+            self.failures.append(f"could not swap the model of {', '.join(due)}: {exc}")
+            for p in due:
+                del self.settings[p]
         finally:
             self._busy = False
+
+
+def _lacks(ctx: Any, wanted: dict[str, Any]) -> bool:
+    return isinstance(ctx, Process) and any(getattr(ctx, k) != v for k, v in wanted.items())

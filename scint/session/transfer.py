@@ -36,7 +36,7 @@ def rerun(
 ) -> RerunReport:
     """`Session.rerun` (its docstring says what a rerun does). Checks everything (the version, the branch name,
     the swaps) before the branch is made; then runs each recorded program after `since` again, in order, as
-    `_again` decides, in a session on the new branch."""
+    `Rerun.again` decides, in a session on the new branch."""
     s._check_open()
     since = as_int(since, "since")
     name = check_branch_name(branch) if branch is not None else f"rerun-{since}-{uuid.uuid4().hex[:6]}"
@@ -50,14 +50,9 @@ def rerun(
         other.llm = s._llm
     other._models_by_name = s.models  # the providers set for names (session.models["other"] = ...) hold here too
     rerun = Rerun(other, guard)
-    if settings:
-        request = {"rerun": {"branch": s.branch_name, "since": since, "models": asked}}
-        swapper = swaps.Swapper(settings, request)
-        guard.after = swapper.apply
-        try:
-            swapper.apply(other)  # the processes that exist at `since`: before anything runs
-        except ScintError as exc:
-            rerun.failures.append(("", since, f"swapping {asked}: {exc}"))
+    swapper = swaps.Swapper(settings, {"rerun": {"branch": s.branch_name, "since": since, "models": asked}})
+    guard.after = swapper.apply  # after each commit on the new branch: a chosen process created just now
+    swapper.apply(other)  # the processes that exist at `since`: before anything runs
     for group in programs:
         entry = entry_of(s, group)
         events = [e for _, e in reversed(group)]
@@ -70,7 +65,7 @@ def rerun(
         branch=name,
         since=since,
         programs=rerun.count,
-        failures=tuple(rerun.failures),
+        failures=(*rerun.failures, *(("", since, error) for error in swapper.failures)),
         ignored=guard.ignored,
         models=tuple(asked.items()),
         people=tuple(rerun.people),
@@ -105,7 +100,7 @@ class Rerun:
             self.people.append((entry.program_id, entry.version, person))
             return
         proposal = next((args for action, args in mail if action == "propose"), None)
-        if proposal is not None:
+        if isinstance(proposal, dict):
             self.count += 1
             self._propose_again(entry, proposal)
             return
