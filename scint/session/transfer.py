@@ -49,7 +49,7 @@ def rerun(
     if getattr(s, "_llm", None) is not None:
         other.llm = s._llm
     other._models_by_name = s.models  # the providers set for names (session.models["other"] = ...) hold here too
-    rerun = Rerun(other, guard)
+    rerun = Rerun(other)
     swapper = swaps.Swapper(settings, {"rerun": {"branch": s.branch_name, "since": since, "models": asked}})
     guard.after = swapper.apply  # after each commit on the new branch: a chosen process created just now
     swapper.apply(other)  # the processes that exist at `since`: before anything runs
@@ -76,9 +76,8 @@ def rerun(
 class Rerun:
     """How a rerun runs one recorded program again in `other` (the session on the new branch)."""
 
-    def __init__(self, other: Session, guard: RerunGuard) -> None:
+    def __init__(self, other: Session) -> None:
         self.other = other
-        self.guard = guard
         self.count = 0
         self.failures: list[tuple[str, int, str]] = []
         self.people: list[tuple[str, int, str]] = []  # a person's answers and decisions, not replayed
@@ -89,10 +88,9 @@ class Rerun:
         request = entry.request if isinstance(entry.request, dict) else {}
         actor = entry.actor
         by = request.get("by") if "run" in request else None
-        starts = actor.startswith("process:") and "run" in request  # a process run starts here
-        if starts and not self._redone(by if isinstance(by, str) else "human"):
-            pass  # a run started from outside the runs being redone (a person's, another's): run it again
-        elif self._redone(actor):  # written during a run being redone (a child's run included)
+        # a process run starts here, started from outside the runs being redone (by a person, another process)
+        starts = actor.startswith("process:") and "run" in request and not self._redone(str(by))
+        if not starts and self._redone(actor):  # written during a run being redone (a child's run included)
             return
         mail = [(e.action, e.args) for e in events if e.path == "" and e.action in MAIL_ACTIONS]
         person = self._persons(mail)
@@ -109,7 +107,7 @@ class Rerun:
         self.count += 1
         other = self.other
         if starts:  # a process run starts: run it again
-            run, steps, by = request["run"], request.get("max_steps", 10), by or "human"
+            run, steps = request["run"], request.get("max_steps", 10)
             if not isinstance(run, str) or not PATH_RE.fullmatch(run) or type(steps) is not int:
                 raise HistoryError(f"the recorded process run {request!r} is damaged; it cannot be run again")
             self.processes.append(run)
