@@ -59,20 +59,48 @@ def load(path: str | Path, prepare: Prepare | None = None) -> Config:
     if not isinstance(path, (str, Path)):
         raise BadArguments(f"the path of a scint.toml must be a string or a Path, not {type(path).__name__}")
     p = Path(path)
+    return parse(_read(p), name=p.name, directory=p.parent, prepare=prepare)
+
+
+def models(path: str | Path) -> dict[str, dict[str, Any]]:
+    """The `[models]` entries of the file at `path` ({name: {"model": ...}}), the whole file's shape checked as
+    `load` checks it (a ConfigError lists every problem) but its names not resolved: no module is loaded. What
+    `scint rerun --model PATH=NAME` reads to know the model NAME."""
+    p = Path(path)
+    doc, _ = _checked(_read(p), p.name)
+    return {name: dict(entry) for name, entry in doc.get("models", {}).items()}
+
+
+def _read(p: Path) -> bytes:
     try:
         size = p.stat().st_size
         if size > MAX_FILE_BYTES:
             raise ConfigError(f"{p.name}: the file is {size:,} bytes; at most {MAX_FILE_BYTES:,} are read")
-        data = p.read_bytes()
+        return p.read_bytes()
     except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
         raise ConfigError(f"{str(p)[:200]!r}: cannot be read: {getattr(exc, 'strerror', None) or exc}") from None
-    return parse(data, name=p.name, directory=p.parent, prepare=prepare)
 
 
 def parse(
     data: bytes | str, *, name: str = "scint.toml", directory: Path | None = None, prepare: Prepare | None = None
 ) -> Config:
     """Validate TOML text (`directory` is where `system_file`s are found); a ConfigError lists every problem."""
+    doc, raw = _checked(data, name)
+    out = Problems()
+    if prepare is not None:
+        try:
+            prepare(list(doc.get("modules", [])))
+        except ScintError as exc:
+            out.add(("modules",), exc.message)
+    if not out:
+        config = _resolve(doc, name, hashlib.sha256(raw).hexdigest(), directory, out)
+        if not out:
+            return config
+    raise _error(name, raw.decode("utf-8"), out)
+
+
+def _checked(data: bytes | str, name: str) -> tuple[dict[str, Any], bytes]:
+    """The TOML document with its shape checked (the schema, quoted paths, no secrets), and its bytes."""
     raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
     if len(raw) > MAX_FILE_BYTES:
         raise ConfigError(f"{name}: the file is {len(raw):,} bytes; at most {MAX_FILE_BYTES:,} are read")
@@ -89,16 +117,9 @@ def parse(
     _unquoted_paths(doc, out)
     _refuse_secrets(doc, (), out)
     TOP.check(doc, (), out)
-    if not out and prepare is not None:
-        try:
-            prepare(list(doc.get("modules", [])))
-        except ScintError as exc:
-            out.add(("modules",), exc.message)
-    if not out:
-        config = _resolve(doc, name, hashlib.sha256(raw).hexdigest(), directory, out)
-        if not out:
-            return config
-    raise _error(name, text, out)
+    if out:
+        raise _error(name, text, out)
+    return doc, raw
 
 
 def _error(name: str, text: str, out: Problems) -> ConfigError:

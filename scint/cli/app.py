@@ -26,6 +26,7 @@ from scint.cli import display
 from scint.cli import mcp as _mcp
 from scint.cli import messages as _messages
 from scint.cli import modules as _modules
+from scint.cli import rerun as _rerun
 from scint.cli import ui as _ui
 from scint.cli.inputs import cli_wording, import_modules, imports_from, read_text, where
 from scint.errors import ScintError
@@ -530,6 +531,7 @@ app.command("mcp")(_mcp.command(_opts, err))
 app.command("ui")(_ui.command(out, _opts))
 _messages.add_commands(app, out, lambda ctx: _opts(ctx).session(), _json)  # inbox, reply, proposals, approve, reject
 app.command("agents")(_agents.command(out, _json, lambda ctx: _opts(ctx).session()))
+app.command("rerun")(_rerun.command(out, _json, lambda ctx: _opts(ctx).session()))
 
 
 @app.command()

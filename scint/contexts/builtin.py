@@ -10,7 +10,15 @@ from scint.contexts.types import check, copy_value, describe
 from scint.contexts.usage import BUDGET_KEYS, add_usage, check_budget
 from scint.errors import ActionError, BadArguments, PermissionDenied
 
-__all__ = ["Composer", "Container", "Process", "Task", "Thread"]
+__all__ = ["Composer", "Container", "Process", "Task", "Thread", "check_backend"]
+
+
+def check_backend(backend: str, where: str) -> str:
+    """`backend` if it names who may take a process's steps ("llm", "human" or "python:NAME"), else BadArguments
+    (the process's `configure`, and a rerun's swap, say so the same way)."""
+    if not (backend in ("llm", "human") or (backend.startswith("python:") and NAME_RE.fullmatch(backend[7:]))):
+        raise BadArguments(f'{where}: backend must be "llm", "human" or "python:NAME", not {backend!r:.80}')
+    return backend
 
 
 def _clip(key: str, limit: int = 40) -> str:
@@ -378,9 +386,7 @@ class Process(Context):
                 raise BadArguments(f"{self.path}.configure: `{name}` must be {describe(annotation)}")
         if "budget" in settings:
             check_budget(settings["budget"], f"{self.path}.configure")
-        backend = settings.get("backend", self.backend)
-        if not (backend in ("llm", "human") or (backend.startswith("python:") and NAME_RE.fullmatch(backend[7:]))):
-            raise BadArguments(f'{self.path}.configure: backend must be "llm", "human" or "python:NAME"')
+        check_backend(settings.get("backend", self.backend), f"{self.path}.configure")
         changed = [name for name, value in settings.items() if getattr(self, name) != value]
         for name in changed:
             setattr(self, name, copy_value(settings[name]))

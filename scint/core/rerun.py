@@ -7,6 +7,7 @@ do nothing: the program goes on on the rerun branch, and the RerunReport lists e
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 __all__ = ["RerunGuard"]
@@ -20,6 +21,8 @@ class RerunGuard:
         # (program id, version, statement number, statement): a set that keeps order, so a program run again
         # after a write conflict adds nothing
         self._ignored: dict[tuple[str, int, int, str], None] = {}
+        # Called with the session after each program it commits (a rerun's swaps of models: scint/session/swaps.py)
+        self.after: Callable[[Any], None] | None = None
 
     def ignore(self, it: Any, name: str) -> str:
         """Note the statement the interpreter `it` is at as ignored in the current program; returns `name`, what

@@ -69,6 +69,10 @@ class Models:
     def __contains__(self, name: object) -> bool:
         return name in self._set
 
+    def names(self) -> list[str]:
+        """The names a provider is set for, sorted."""
+        return sorted(self._set)
+
     def provider(self, endpoint: dict[str, Any], model: str | None = None) -> Provider:
         """The provider for a stored endpoint, with `model` (the process's own) when it names another model."""
         name = endpoint_name(endpoint)

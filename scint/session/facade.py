@@ -258,7 +258,7 @@ class Session(Messaging):
         `scope="research"` allows changes only under that context. A call outside them is PermissionDenied
         naming the capability it lacks."""
         self._check_open()
-        return running.run(
+        result = running.run(
             self,
             text,
             actor,
@@ -271,6 +271,9 @@ class Session(Messaging):
             can=can,
             read_only=read_only,
         )
+        if self._rerun is not None and self._rerun.after is not None and result.events and not dry_run:
+            self._rerun.after(self)  # a rerun's swaps reach a process created or declared again just now
+        return result
 
     # -- history ---------------------------------------------------------------------------------------------
 
@@ -305,11 +308,31 @@ class Session(Messaging):
         self._check_open()
         return history.replay(self, to, check_callable(progress, "progress"))
 
-    def rerun(self, since: int, branch: str | None = None) -> RerunReport:
+    def rerun(
+        self,
+        since: int,
+        branch: str | None = None,
+        models: dict[str, str] | None = None,
+        *,
+        endpoints: dict[str, dict[str, Any]] | None = None,
+    ) -> RerunReport:
         """Re-execute the programs recorded after version `since` on a new branch forked at `since`, with the
         current code (unlike replay, which re-applies recorded events). LLM-driven steps call the model again:
         a program written by `ask` is asked again from its request text, and a process run is run again (the
         programs its model wrote are not re-executed verbatim). Programs that now fail are reported.
+
+        `models={"research.lit": "other"}` swaps a process's model for the re-run: a `[models]` name (recorded
+        on a process by `scint up`, given in `endpoints` as scint.toml's `[models]` entries, or set with
+        `session.models["other"] = provider`), or a backend: "llm", "human", "python:NAME". The swap is recorded
+        on the new branch (`<path>.configure(...)`, with the rerun in its request) before the process takes a
+        step, so the branch says which model took its steps, and `diff(branch_a, branch_b)` shows what another
+        model would have done from version `since`. Everything is checked before anything is written.
+
+        People are asked again: a person's reply to a query, and a person's approval or rejection of a
+        proposal, are not replayed (the report lists them under `people`): the query waits again in the inbox
+        of the new branch, and a proposal the re-run makes again waits for a decision (a proposal recorded
+        outside a re-run process run is proposed again as it was; none is approved automatically). Messages
+        that re-run programs send are new messages on the new branch.
 
         A rerun writes only to its new branch: this session, the store's current branch and every other branch
         stay as they are. So a re-run program's `history.branch(...)` and `history.checkout(...)` do nothing
@@ -317,7 +340,7 @@ class Session(Messaging):
         branch, where statements that once followed a checkout now land too. `since` must be a program
         boundary (0 or the last version of a program)."""
         self._check_open()
-        return transfer.rerun(self, since, branch)
+        return transfer.rerun(self, since, branch, models, endpoints)
 
     def export(self, path: str | os.PathLike[str], progress: Callable[[int], None] | None = None) -> int:
         """Write this branch's whole history (inherited prefix included) as JSON Lines with a checksummed

@@ -238,18 +238,23 @@ def log_entries(s: Session, limit: int | None) -> list[dict[str, Any]]:
 def iter_log(s: Session, limit: int | None) -> Iterator[LogEntry]:
     if limit == 0:
         return
-    count = 0
+    for count, group in enumerate(iter_programs(s), 1):
+        yield entry(s, group)
+        if limit is not None and count >= limit:
+            return
+
+
+def iter_programs(s: Session) -> Iterator[list[tuple[int, Any]]]:
+    """The branch's programs, newest first, each as its (version, event) pairs, newest first (`entry` reads
+    one as a LogEntry; a rerun also reads what its events did)."""
     group: list[tuple[int, Any]] = []
     for version, event in events_newest_first(s, s.branch_name, None):
         if group and event.meta.get("program") != group[0][1].meta.get("program"):
-            yield entry(s, group)
-            count += 1
-            if limit is not None and count >= limit:
-                return
+            yield group
             group = []
         group.append((version, event))
     if group:
-        yield entry(s, group)
+        yield group
 
 
 def events_newest_first(s: Session, name: str, upto: int | None) -> Iterator[tuple[int, Any]]:

@@ -65,7 +65,7 @@ class Messaging:
             if not mine or getattr(it.state.contexts.get(path), "__scint_type__", None) != "Process":
                 return []
             shown = [{k: m[k] for k in ("id", "from", "kind", "content", "reply_to")} for m in mine]
-            it.record(path, "record", {"entry": {"messages": shown}})
+            it.record(path, "record", {"entry": {"messages": shown}, "used": None})  # every parameter, as bound
             it.record("", "deliver", {"ids": [m["id"] for m in mine]})
             return list(it.events)
 

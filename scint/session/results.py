@@ -102,19 +102,43 @@ class Diff:
 
 @attrs.frozen
 class RerunReport:
-    """What `Session.rerun` did: the new branch, the programs it re-ran, those that now fail, and the history
-    statements (`history.branch`, `history.checkout`) it ignored because a rerun writes only to its branch."""
+    """What `Session.rerun` did: the new branch, the programs it re-ran, those that now fail, the history
+    statements (`history.branch`, `history.checkout`) it ignored because a rerun writes only to its branch, the
+    models it swapped, what people did that it did not replay, and the proposals it made again."""
 
     branch: str
     since: int
     programs: int
     failures: tuple[tuple[str, int, str], ...]  # (program id, original version, error)
     ignored: tuple[tuple[str, int, str], ...] = ()  # (program id, original version, statement)
+    models: tuple[tuple[str, str], ...] = ()  # (process path, the model or backend swapped in)
+    people: tuple[tuple[str, int, str], ...] = ()  # (program id, original version, what a person did: not replayed)
+    proposed: tuple[tuple[str, int, str], ...] = ()  # (program id, original version, the new proposal's id)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "branch": self.branch,
+            "since": self.since,
+            "programs": self.programs,
+            "failures": [list(f) for f in self.failures],
+            "ignored": [list(i) for i in self.ignored],
+            "models": dict(self.models),
+            "people": [list(p) for p in self.people],
+            "proposed": [list(p) for p in self.proposed],
+        }
 
     def __str__(self) -> str:
         head = f"re-ran {self.programs} programs after version {self.since} on branch {self.branch}"
         lines = [head + (f": {len(self.failures)} failed" if self.failures else ": all succeeded")]
         lines += [f"  {pid} (was version {v}): {err}" for pid, v, err in self.failures]
+        if self.models:
+            lines.append("with " + ", ".join(f"{path} -> {name}" for path, name in self.models))
+        if self.people:
+            lines.append(f"not replayed: {len(self.people)} answers or decisions of people (asked again here):")
+            lines += [f"  {pid} (was version {v}): {what}" for pid, v, what in self.people]
+        if self.proposed:
+            lines.append(f"proposed again: {len(self.proposed)} (waiting for a person):")
+            lines += [f"  {pid} (was version {v}): now {new}" for pid, v, new in self.proposed]
         if self.ignored:
             lines.append(f"ignored {len(self.ignored)} history statements (a rerun writes only to its own branch):")
             lines += [f"  {pid} (was version {v}): {stmt}" for pid, v, stmt in self.ignored]

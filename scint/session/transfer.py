@@ -1,4 +1,5 @@
-"""Re-running recorded programs on a new branch, and moving a branch's whole history out (export) and in (load)."""
+"""Re-running recorded programs on a new branch (swapping models: scint/session/swaps.py), and moving a branch's
+whole history out (export) and in (load)."""
 
 from __future__ import annotations
 
@@ -11,59 +12,142 @@ from eventsourcing.persistence import IntegrityError
 
 from scint.core.args import check_callable
 from scint.core.history import check_branch_name, check_imported, export_lines, lineage_events, load_map, read_export
+from scint.core.mail import MAIL_ACTIONS, is_person
 from scint.core.map import ContextMap
 from scint.core.rerun import RerunGuard
-from scint.errors import HistoryError, ScintError
+from scint.errors import HistoryError, NeedsApproval, ScintError
+from scint.session import swaps
+from scint.session.approval import asking_approval
 from scint.session.checks import PATH_RE, as_int, as_path
-from scint.session.results import RerunReport
+from scint.session.history import entry as entry_of
+from scint.session.history import iter_programs
+from scint.session.results import LogEntry, RerunReport
 
 if TYPE_CHECKING:
     from scint.session.facade import Session
 
 
-def rerun(s: Session, since: int, branch: str | None = None) -> RerunReport:
-    """Re-execute the programs recorded after version `since` on a new branch forked at `since`, with the
-    current code (unlike replay, which re-applies recorded events). LLM-driven steps call the model again:
-    a program written by `ask` is asked again from its request text, and a process run is run again (the
-    programs its model wrote are not re-executed verbatim). Programs that now fail are reported."""
+def rerun(
+    s: Session,
+    since: int,
+    branch: str | None = None,
+    models: Any = None,
+    endpoints: Any = None,
+) -> RerunReport:
+    """`Session.rerun` (its docstring says what a rerun does). Checks everything (the version, the branch name,
+    the swaps) before the branch is made; then runs each recorded program after `since` again, in order, as
+    `Rerun.again` decides, in a session on the new branch."""
     s._check_open()
     since = as_int(since, "since")
-    entries = [e for e in s.log() if e.version > since]
-    entries.reverse()
-    name = branch or f"rerun-{since}-{uuid.uuid4().hex[:6]}"
-    s.branch(name, at=since)  # refuses a version inside a program
+    name = check_branch_name(branch) if branch is not None else f"rerun-{since}-{uuid.uuid4().hex[:6]}"
+    settings, asked = swaps.plan(s, since, models, endpoints)  # reads version `since`: refuses one inside a program
+    programs = [group for group in iter_programs(s) if group[0][0] > since]
+    programs.reverse()
+    s.branch(name, at=since)  # refuses a name taken
     other = type(s)(s.url, branch=name, limits=s.limits, _app=s.app)
     guard = other._rerun = RerunGuard()
     if getattr(s, "_llm", None) is not None:
         other.llm = s._llm
-    failures = []
-    rerun_processes: list[str] = []  # process runs redone: their model's programs are not re-executed
-    count = 0
-    for entry in entries:
-        request = entry.request if isinstance(entry.request, dict) else {}
-        actor = entry.actor
-        if actor.startswith("process:"):  # written during a run being redone (a child's run included)
-            owner = actor[len("process:") :]
-            if any(owner == p or owner.startswith(p + ".") for p in rerun_processes):
-                continue
-        count += 1
+    other._models_by_name = s.models  # the providers set for names (session.models["other"] = ...) hold here too
+    rerun = Rerun(other)
+    swapper = swaps.Swapper(settings, {"rerun": {"branch": s.branch_name, "since": since, "models": asked}})
+    guard.after = swapper.apply  # after each commit on the new branch: a chosen process created just now
+    swapper.apply(other)  # the processes that exist at `since`: before anything runs
+    for group in programs:
+        entry = entry_of(s, group)
+        events = [e for _, e in reversed(group)]
         guard.program = (entry.program_id, entry.version)
         try:
-            if "run" in request and actor.startswith("process:"):  # a process run starts: run it again
-                run, steps, by = request["run"], request.get("max_steps", 10), request.get("by") or "human"
-                if not isinstance(run, str) or not PATH_RE.fullmatch(run) or type(steps) is not int:
-                    raise HistoryError(f"the recorded process run {request!r} is damaged; it cannot be run again")
-                rerun_processes.append(run)
-                other.run(f"{run}.run(max_steps={steps})", actor=by if isinstance(by, str) else "human")
-            elif actor.startswith("llm:") and isinstance(request.get("text"), str):  # written by ask
-                other.ask(request["text"])
-            else:
-                other.run(entry.source, actor=actor, request=entry.request, params=entry.params)
+            rerun.again(entry, events)
         except ScintError as exc:
-            failures.append((entry.program_id, entry.version, str(exc)))
+            rerun.failures.append((entry.program_id, entry.version, str(exc)))
     return RerunReport(
-        branch=name, since=since, programs=count, failures=tuple(failures), ignored=guard.ignored
+        branch=name,
+        since=since,
+        programs=rerun.count,
+        failures=(*rerun.failures, *(("", since, error) for error in swapper.failures)),
+        ignored=guard.ignored,
+        models=tuple(asked.items()),
+        people=tuple(rerun.people),
+        proposed=tuple(rerun.proposed),
     )
+
+
+class Rerun:
+    """How a rerun runs one recorded program again in `other` (the session on the new branch)."""
+
+    def __init__(self, other: Session) -> None:
+        self.other = other
+        self.count = 0
+        self.failures: list[tuple[str, int, str]] = []
+        self.people: list[tuple[str, int, str]] = []  # a person's answers and decisions, not replayed
+        self.proposed: list[tuple[str, int, str]] = []  # (program id, version, the new proposal's id)
+        self.processes: list[str] = []  # process runs redone: their model's programs are not re-executed
+
+    def again(self, entry: LogEntry, events: list[Any]) -> None:
+        request = entry.request if isinstance(entry.request, dict) else {}
+        actor = entry.actor
+        by = request.get("by") if "run" in request else None
+        # a process run starts here, started from outside the runs being redone (by a person, another process)
+        starts = actor.startswith("process:") and "run" in request and not self._redone(str(by))
+        if not starts and self._redone(actor):  # written during a run being redone (a child's run included)
+            return
+        mail = [(e.action, e.args) for e in events if e.path == "" and e.action in MAIL_ACTIONS]
+        person = self._persons(mail)
+        if person is not None:  # a person's answer or decision: asked again, not replayed
+            self.people.append((entry.program_id, entry.version, person))
+            return
+        proposal = next((args for action, args in mail if action == "propose"), None)
+        if isinstance(proposal, dict):
+            self.count += 1
+            self._propose_again(entry, proposal)
+            return
+        if not entry.source.strip():  # the runtime's own records of a run (messages delivered...): nothing to do
+            return
+        self.count += 1
+        other = self.other
+        if starts:  # a process run starts: run it again
+            run, steps = request["run"], request.get("max_steps", 10)
+            if not isinstance(run, str) or not PATH_RE.fullmatch(run) or type(steps) is not int:
+                raise HistoryError(f"the recorded process run {request!r} is damaged; it cannot be run again")
+            self.processes.append(run)
+            other.run(f"{run}.run(max_steps={steps})", actor=by if isinstance(by, str) else "human")
+        elif actor.startswith("llm:") and isinstance(request.get("text"), str):  # written by ask
+            other.ask(request["text"])
+        else:
+            other.run(entry.source, actor=actor, request=entry.request, params=entry.params)
+
+    def _redone(self, actor: str) -> bool:
+        """Whether `actor` is a process whose run (or a run above it) is being redone."""
+        owner = actor[len("process:") :] if actor.startswith("process:") else None
+        return owner is not None and any(owner == p or owner.startswith(p + ".") for p in self.processes)
+
+    @staticmethod
+    def _persons(mail: list[tuple[str, Any]]) -> str | None:
+        """What a person did in this program, if it answered a query or decided a proposal (else None)."""
+        for action, args in mail:
+            if not isinstance(args, dict):
+                continue
+            if action == "reply" and is_person(str(args.get("sender"))):
+                return f"{args.get('sender')} replied to {args.get('to')}"
+            if action == "decide":
+                return f"{args.get('by')} {args.get('status')} {args.get('id')}"
+            if action == "proposal_error":
+                return f"an approval of {args.get('id')} failed"
+        return None
+
+    def _propose_again(self, entry: LogEntry, proposal: Any) -> None:
+        """A proposal recorded outside a run being redone: its program is proposed again, as its proposer, so it
+        waits for a person on the new branch too (never applied without one)."""
+        program, proposer = proposal.get("program"), proposal.get("proposer")
+        self_path = proposal.get("self_path")
+        if not isinstance(program, str) or not isinstance(proposer, str) or not isinstance(self_path, str | None):
+            raise HistoryError(f"the recorded proposal {proposal!r:.200} is damaged; it cannot be proposed again")
+        try:
+            with asking_approval(("**",)):
+                self.other.run(program, actor=proposer, self_path=self_path)
+        except NeedsApproval as exc:
+            self.proposed.append((entry.program_id, entry.version, str(exc.proposal.get("id"))))
 
 
 def export(s: Session, path: str | os.PathLike[str], progress: Callable[[int], None] | None = None) -> int:

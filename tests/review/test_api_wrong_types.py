@@ -55,6 +55,10 @@ CALLS: dict[str, Call] = {
     "replay(progress=)": lambda s, w, d: s.replay(progress=w),
     "rerun(since)": lambda s, w, d: s.rerun(w),
     "rerun(branch=)": lambda s, w, d: s.rerun(1, branch=w),
+    "rerun(models=)": lambda s, w, d: s.rerun(0, models=w),
+    "rerun(models={path: name})": lambda s, w, d: s.rerun(0, models={w: w} if isinstance(w, str | int) else {"p": w}),
+    "rerun(endpoints=)": lambda s, w, d: s.rerun(0, models={"x": "m"}, endpoints=w),
+    "rerun(endpoints={name: entry})": lambda s, w, d: s.rerun(0, models={"x": "m"}, endpoints={"m": w}),
     "export(path)": lambda s, w, d: s.export(d / w if isinstance(w, str) else w),  # a str is a fine file name
     "export(progress=)": lambda s, w, d: s.export(d / "out.jsonl", progress=w),
     "ask(text)": lambda s, w, d: s.ask(w, provider=_mock()),
