@@ -28,6 +28,7 @@ import attrs
 
 from scint.agents import claims
 from scint.contexts.builtin import Process, claim_holder
+from scint.core.args import check_provider
 from scint.errors import BadArguments, ScintError
 from scint.llm.process import MAX_STEPS_PER_RUN, RunLimits, arun_process
 
@@ -101,7 +102,9 @@ class Scheduler:
         self.limits = RunLimits(max_steps=_bounded(total_steps, "total_steps", MAX_TOTAL_STEPS))
         if progress is not None and not callable(progress):
             raise BadArguments("progress must be a function taking an AgentReport")
-        self.provider = provider
+        if not isinstance(actor, str) or not actor:
+            raise BadArguments("actor must be text such as 'human' (who starts the runs)")
+        self.provider = check_provider(provider)
         self.actor = actor
         self.progress = progress
         self.owner = claims.new_owner()
