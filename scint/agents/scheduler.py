@@ -172,8 +172,8 @@ class Scheduler:
                 waker.cancel()
                 for task in [t for t in self._running if t.done()]:
                     ended.append(self._running.pop(task))
-        except BaseException:
-            self.interrupted = True
+        except BaseException as exc:
+            self.interrupted = self.interrupted or not isinstance(exc, Exception)  # cancelled, Ctrl-C
             await self._stop_all(ended)
             raise
         finally:

@@ -257,4 +257,22 @@ def test_a_run_that_cannot_start_is_reported_and_the_others_go_on(m: scint.Sessi
     m.llm = MockProvider(["b done"])
     reports = by_path(m.agents.run())
     assert reports["b"].answer == "b done"
-    assert reports["a"].steps == 0 and reports["a"].status != "running" and reports["a"].reason
+    a = reports["a"]
+    assert (a.steps, a.status) == (0, "failed") and "the run of a failed" in str(a.reason)
+
+
+def test_a_claim_is_renewed_only_by_its_holder(m: scint.Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    m.run('create_context("a", type="Process", goal="g")')
+    monkeypatch.setattr(claims, "wall", lambda: 1000.0)
+    assert other_claims(m, "a", "scheduler:me") == ["a"]
+    monkeypatch.setattr(claims, "wall", lambda: 1500.0)
+    yes: Callable[..., bool] = lambda *_: True  # noqa: E731
+    claims.claim_work(m, "scheduler:me", wanted=yes, eligible=yes, limit=0, renew=["a"])
+    assert m.view().get("a")["claimed"] == {"by": "scheduler:me", "at": 1500.0, "ttl": claims.TTL}
+    claims.claim_work(m, "scheduler:other", wanted=yes, eligible=yes, limit=0, renew=["a"])  # not its claim
+    claims.claim_work(m, "scheduler:other", wanted=yes, eligible=yes, limit=0, release=["a"])
+    assert m.view().get("a")["claimed"]["by"] == "scheduler:me"
+    with pytest.raises(scint.ScintError, match="has no action `claim`"):
+        m.run('a.claim(by="x", at=0, ttl=1)')  # the language cannot reach it
+    claims.claim_work(m, "scheduler:me", wanted=yes, eligible=yes, limit=0, release=["a"])
+    assert m.view().get("a")["claimed"] is None

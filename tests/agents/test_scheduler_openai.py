@@ -4,6 +4,7 @@ processes sharing a store (LMDB, SQLite, PostgreSQL) step each process exactly o
 
 from __future__ import annotations
 
+import io
 import itertools
 import json
 import os
@@ -191,3 +192,23 @@ def test_two_schedulers_on_one_store_step_each_process_once(persistent_url: str,
             state = s.view().get(n)
             assert (state["status"], state["claimed"], state["answer"]) == ("done", None, f"{n} is done")
             assert len(state["transcript"]) == 2 and s.view(n).paths() == [n, f"{n}.t1"]
+
+
+def test_progress_on_a_terminal_is_a_line_per_process() -> None:
+    from rich.console import Console
+
+    from scint.agents import AgentReport
+    from scint.cli.agents import _Progress
+
+    screen = io.StringIO()
+    with _Progress(Console(file=screen, force_terminal=True, width=100, color_system=None)) as progress:
+        progress.update(AgentReport("a", steps=1, running=True))
+        progress.update(AgentReport("b", running=True))
+        progress.update(AgentReport("a", steps=2, status="done"))
+        progress.live.refresh()  # type: ignore[union-attr]
+        shown = screen.getvalue()
+    assert "a: done - 2 steps" in shown and "b: running - 0 steps" in shown
+    quiet = io.StringIO()
+    with _Progress(Console(file=quiet, force_terminal=False)) as progress:
+        progress.update(AgentReport("a", steps=1, running=True))
+    assert quiet.getvalue() == ""  # not a terminal: nothing
