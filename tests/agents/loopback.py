@@ -1,21 +1,21 @@
-"""A loopback OpenAI-compatible model server for the scheduler's tests, talked to by the real `openai` client.
+"""A loopback OpenAI-compatible model server for the scheduler's tests, talked to by the real `openai` client
+(tests/llm/conftest.py's server, answering by a function instead of a queue).
 
 Each request is answered by `respond(path, body)` (`path`: the process that asked, read from its system prompt),
 in the Chat Completions shape of tests/llm/conftest.py. A request first waits at `hold(path, body)` if one is
-given: the tests make model calls slow, or keep them in flight until they have seen what they wait for, with
-threading primitives (never sleeps). `wait_for(n)` blocks until n requests have arrived."""
+given: the tests keep model calls in flight until they have seen what they wait for, synchronising on threading
+primitives, never on sleeps (a model's latency the server plays is the server's behaviour, not a test's wait).
+`wait_for(n)` blocks until n requests have arrived."""
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from collections import Counter
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from tests.llm.conftest import _chat, _split
+from tests.llm.conftest import FakeOpenAI, _chat, _split
 
 PROCESS = re.compile(r"You are the process `([^`]+)`")
 
@@ -30,7 +30,7 @@ def tool_results(body: dict[str, Any]) -> int:
     return sum(1 for m in body["messages"] if m.get("role") == "tool")
 
 
-class ModelServer:
+class ModelServer(FakeOpenAI):
     def __init__(
         self,
         respond: Callable[[str, dict[str, Any]], Any],
@@ -38,47 +38,28 @@ class ModelServer:
     ) -> None:
         self.respond = respond
         self.hold = hold
-        self.requests: list[tuple[str, dict[str, Any]]] = []
+        self.asked: list[str] = []  # the process of each request, in order
         self.cond = threading.Condition()
-        server = self
+        super().__init__()
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
-                path = process_of(body)
-                with server.cond:
-                    server.requests.append((path, body))
-                    n = len(server.requests)
-                    server.cond.notify_all()
-                if server.hold is not None:
-                    server.hold(path, body)
-                text, calls = _split(server.respond(path, body))
-                data = json.dumps(_chat(n, body.get("model", "fake"), text, calls)).encode()
-                try:
-                    self.send_response(200)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                except OSError:  # the client went away (an interrupted run): nobody to answer
-                    pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
-        self.thread.start()
-        self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+    def answer(self, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        process = process_of(body)
+        with self.cond:
+            self.asked.append(process)
+            n = len(self.asked)
+            self.cond.notify_all()
+        if self.hold is not None:
+            self.hold(process, body)
+        text, calls = _split(self.respond(process, body))
+        return 200, _chat(n, body.get("model", "fake"), text, calls)
 
     def wait_for(self, n: int, timeout: float = 60) -> None:
         with self.cond:
-            assert self.cond.wait_for(lambda: len(self.requests) >= n, timeout), f"{len(self.requests)} of {n} requests"
+            assert self.cond.wait_for(lambda: len(self.asked) >= n, timeout), f"{len(self.asked)} of {n} requests"
 
     def per_process(self) -> Counter[str]:
         with self.cond:
-            return Counter(p for p, _ in self.requests)
+            return Counter(self.asked)
 
     def env(self) -> dict[str, str]:
         """The environment that points a `scint` child process at this server."""
@@ -89,7 +70,3 @@ class ModelServer:
             "SCINT_LLM_API": "chat",
             "SCINT_LLM_TOOL": "function",
         }
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
