@@ -19,6 +19,7 @@ a step's program is atomic, and cancellation reaches a run only where it awaits 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import signal
 import threading
 from collections.abc import Callable, Iterable
@@ -317,21 +318,44 @@ class Agents:
         self._session = session
 
     def run(
-        self, paths: Iterable[str] | None = None, max_steps: int | None = None, **options: Any
+        self,
+        paths: Iterable[str] | None = None,
+        max_steps: int | None = None,
+        *,
+        provider: Any = None,
+        actor: str = "human",
+        progress: Callable[[AgentReport], None] | None = None,
+        concurrency: int = 32,
+        total_steps: int = 10_000,
     ) -> list[AgentReport]:
         """Run every process at or under `paths` (default: all) that has work, concurrently, until none has;
-        each takes at most `max_steps` steps (default 10). Returns a report per process. Options: `provider`
-        (instead of each process's model), `actor` (who starts the runs, default "human"), `progress` (called
-        with an AgentReport as runs start, step and end), `concurrency` (runs at once, default 32),
-        `total_steps` (all runs together, default 10,000). Ctrl-C stops the runs cleanly and raises
-        KeyboardInterrupt. Inside an event loop (a notebook), use `await session.agents.arun(...)`."""
-        return run_sync(Scheduler(self._session, paths, max_steps, **options))
+        each takes at most `max_steps` steps (default 10), all together at most `total_steps`, at most
+        `concurrency` at once. Returns a report per process. `provider` answers for every process instead of
+        its own model; `actor` is who starts the runs; `progress` is called with an AgentReport as runs start,
+        take steps and end. Ctrl-C stops the runs cleanly and raises KeyboardInterrupt. Inside an event loop (a
+        notebook), use `await session.agents.arun(...)`."""
+        options = {"provider": provider, "actor": actor, "progress": progress}
+        scheduler = Scheduler(self._session, paths, max_steps, **options, concurrency=concurrency,
+                              total_steps=total_steps)  # fmt: skip
+        return run_sync(scheduler)
 
     async def arun(
-        self, paths: Iterable[str] | None = None, max_steps: int | None = None, **options: Any
+        self,
+        paths: Iterable[str] | None = None,
+        max_steps: int | None = None,
+        *,
+        provider: Any = None,
+        actor: str = "human",
+        progress: Callable[[AgentReport], None] | None = None,
+        concurrency: int = 32,
+        total_steps: int = 10_000,
     ) -> list[AgentReport]:
-        """`run` on the running event loop: the model calls overlap with the loop's other work."""
-        return await Scheduler(self._session, paths, max_steps, **options).arun()
+        """`run` on the running event loop: the model calls overlap with the loop's other work. Cancelling it
+        stops the runs as Ctrl-C does (and raises CancelledError)."""
+        options = {"provider": provider, "actor": actor, "progress": progress}
+        scheduler = Scheduler(self._session, paths, max_steps, **options, concurrency=concurrency,
+                              total_steps=total_steps)  # fmt: skip
+        return await scheduler.arun()
 
     def __repr__(self) -> str:
         return f"<scint agents of {self._session!r}>"
@@ -389,18 +413,26 @@ def _paths(session: Session, paths: Iterable[str] | None) -> list[str] | None:
         return None
     if isinstance(paths, str):
         paths = [paths]
-    out = list(paths)[: MAX_PATHS + 1]
+    try:
+        out = list(itertools.islice(paths, MAX_PATHS + 1))
+    except TypeError:
+        raise BadArguments("paths is a list of context paths such as ['research.lit']") from None
     if len(out) > MAX_PATHS:
         raise BadArguments(f"at most {MAX_PATHS:,} paths")
-    view = session.view()
+    contexts = session.callables()[0]
+    above: set[str] = set()  # every process and every context with a process below it
+    for p, ctx in contexts.items():
+        if isinstance(ctx, Process):
+            parts = p.split(".")
+            above.update(".".join(parts[:k]) for k in range(1, len(parts) + 1))
     for p in out:
         if type(p) is not str:
             raise BadArguments(f"a path is text such as 'research.lit', not {p!r:.40}")
-        if p not in view:
+        if p not in contexts:
             raise BadArguments(f"there is no context `{p[:200]}`")
-        kinds = {view.type_of(q) for q in view.paths() if q == p or q.startswith(p + ".")}
-        if Process.__scint_type__ not in kinds:
-            raise BadArguments(f"`{p[:200]}` is a {view.type_of(p)} with no process at or under it")
+        if p not in above:
+            kind = getattr(contexts[p], "__scint_type__", "context")
+            raise BadArguments(f"`{p[:200]}` is a {kind} with no process at or under it")
     return out
 
 

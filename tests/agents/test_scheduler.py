@@ -236,6 +236,7 @@ def test_arguments_are_checked(m: scint.Session) -> None:
         ({"paths": ["nosuch"]}, "there is no context `nosuch`"),
         ({"paths": ["notes"]}, "`notes` is a Container with no process at or under it"),
         ({"paths": [3]}, "a path is text"),
+        ({"paths": 3}, "paths is a list of context paths"),
         ({"progress": 3}, "progress must be a function"),
         ({"concurrency": 0}, "concurrency must be"),
         ({"provider": "gpt"}, "provider must be a scint.llm provider"),
