@@ -111,7 +111,7 @@ class Scheduler:
         self.owner = claims.new_owner()
         self.reports: dict[str, AgentReport] = {}
         self._left: dict[str, int] = {}  # steps each process may still take in this call
-        self._ended: dict[str, tuple[str | None, int]] = {}  # the status and unread count each run ended with
+        self._ended: dict[str, tuple[str | None, int]] = {}  # the status each run ended with, and its steps
         self._running: dict[asyncio.Task[None], str] = {}
         self._touched: set[str] | None = set()  # paths a step changed since the last look (None: look at all)
         self._wake: asyncio.Event | None = None

@@ -155,6 +155,18 @@ def test_a_process_claimed_by_another_scheduler_waits_until_the_claim_lapses(
     assert (report.steps, report.answer) == (1, "done") and m.view().get("a")["claimed"] is None
 
 
+def test_a_process_a_scheduler_runs_cannot_be_run_by_hand_meanwhile(m: scint.Session) -> None:
+    m.run('create_context("lead", type="Process", goal="g"); lead.spawn(name="kid", goal="k")')
+    assert other_claims(m, "lead.kid") == ["lead.kid"]
+    m.llm = MockProvider([{"program": "self.kid.run(max_steps=2)"}, "gave up on kid", "kid done"])
+    with pytest.raises(scint.ActionError, match=r"lead\.kid is being run by scheduler:other"):
+        m.run("lead.kid.run()")
+    assert m.run("lead.run(max_steps=2)").value == "gave up on kid"
+    output = m.view().get("lead")["transcript"][0]["outputs"][0]
+    assert "is being run by scheduler:other" in output  # the lead's model is told, and goes on
+    assert m.view().get("lead.kid")["transcript"] == []
+
+
 def test_a_claim_committed_meanwhile_makes_the_claiming_program_retry_and_leave_it(
     open_session: Callable[..., scint.Session], backend: str
 ) -> None:
