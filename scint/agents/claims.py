@@ -77,10 +77,10 @@ def _processes(contexts: dict[str, Any]) -> Lookup:
     return lookup
 
 
-def _unread(messages: list[dict[str, Any]], paths: set[str] | None) -> Callable[[str], int]:
-    """Unread messages per recipient: counted in one pass for a whole scan; for a few paths (usually just sent
-    a message), found by looking back from the newest message."""
-    if paths is None:
+def _unread(messages: list[dict[str, Any]], every: bool) -> Callable[[str], int]:
+    """Unread messages per recipient: counted in one pass when looking at every process; for a few (usually
+    just sent a message), whether there is one, looking back from the newest message."""
+    if every:
         counts = Counter(m["to"] for m in messages if not m["read"])
         return lambda p: counts.get(p, 0)
 
@@ -123,7 +123,7 @@ def claim_work(
         if limit <= 0:
             return taken
         candidates = contexts if only is None else sorted(p for p in only if p in contexts)
-        unread = _unread(it.state.mail.messages, None if only is None else set(candidates))
+        unread = _unread(it.state.mail.messages, only is None)
         for path in candidates:
             state = lookup(path)
             if state is None or not wanted(path) or claim_holder(state.get("claimed"), now) not in (None, owner):
