@@ -289,3 +289,16 @@ def test_a_claim_is_renewed_only_by_its_holder(m: scint.Session, monkeypatch: py
         m.run('a.claim(by="x", at=0, ttl=1)')  # the language cannot reach it
     claims.claim_work(m, "scheduler:me", wanted=yes, eligible=yes, limit=0, release=["a"])
     assert m.view().get("a")["claimed"] is None
+
+
+def test_a_scheduled_run_reruns_on_a_new_branch_without_its_claims(m: scint.Session) -> None:
+    m.run('create_context("a", type="Process", goal="ga"); create_context("b", type="Process", goal="gb")')
+    since = m.version
+    m.llm = MockProvider([{"program": 'self.add_task(title="x")'}, "A", "B"])
+    m.agents.run()
+    m.llm = again = MockProvider([{"program": 'self.add_task(title="y")'}, "A2", "B2"])
+    assert m.rerun(since=since, branch="again").failures == ()
+    assert len(again.history) == 3  # each run asked its model again
+    m.checkout("again")
+    assert [(m.view().get(p)["answer"], m.view().get(p)["claimed"]) for p in "ab"] == [("A2", None), ("B2", None)]
+    assert not any(e.actor.startswith("scheduler:") for e in m.log())  # the claims belonged to the first run
