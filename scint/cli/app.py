@@ -530,7 +530,7 @@ app.command("modules")(_modules.command(out, err, _json))
 app.command("mcp")(_mcp.command(_opts, err))
 app.command("ui")(_ui.command(out, _opts))
 _messages.add_commands(app, out, lambda ctx: _opts(ctx).session(), _json)  # inbox, reply, proposals, approve, reject
-app.command("agents")(_agents.command(out, _json, lambda ctx: _opts(ctx).session()))
+_agents.add_commands(app, out, err, _json, lambda ctx: _opts(ctx).session())  # agents, agents run
 app.command("rerun")(_rerun.command(out, _json, lambda ctx: _opts(ctx).session()))
 
 

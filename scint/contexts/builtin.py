@@ -10,7 +10,7 @@ from scint.contexts.types import check, copy_value, describe
 from scint.contexts.usage import BUDGET_KEYS, add_usage, check_budget
 from scint.errors import ActionError, BadArguments, PermissionDenied
 
-__all__ = ["Composer", "Container", "Process", "Task", "Thread", "check_backend"]
+__all__ = ["Composer", "Container", "Process", "Task", "Thread", "check_backend", "claim_holder"]
 
 
 def check_backend(backend: str, where: str) -> str:
@@ -269,7 +269,7 @@ class Process(Context):
     # *held* (`hold` says by whom): it, and every process below it, takes no steps until resume().
     # waiting: a proposal of its is pending (SPEC 12).
     RUN_STATUSES = ("idle", "running", "done", "stopped", "paused", "failed", "waiting")
-    schema_version = 3  # 2: the declaration fields (system ... endpoint) exist; 3: `used` and `hold`
+    schema_version = 4  # 2: the declaration fields (system ... endpoint) exist; 3: `used` and `hold`; 4: `claimed`
 
     @classmethod
     def upcast_state(cls, state: dict[str, Any], version: int) -> dict[str, Any]:
@@ -298,6 +298,9 @@ class Process(Context):
     # pause or stop holding it ({"status", "by", "reason"}; null when it may take steps).
     used: dict[str, Any] = {}
     hold: dict[str, Any] | None = None
+    # The scheduler taking its steps now ({"by": owner, "at": its clock, "ttl": seconds}; scint/agents/claims.py),
+    # so that schedulers sharing a store never step it twice; null when none is.
+    claimed: dict[str, Any] | None = None
 
     CONFIGURABLE = ("goal", "model", "system", "backend", "can", "approve", "budget", "templates", "mcp", "endpoint")
     CONTROL = ("pause", "stop", "resume")  # the interpreter fills in their `by` (the actor calling them)
@@ -428,6 +431,26 @@ class Process(Context):
             self.answer = answer
         return self.status
 
+    @internal
+    def claim(self, by: str, at: float, ttl: float) -> str:
+        """A scheduler (`by`) takes this process's steps from `at` (its clock, recorded) until it releases it or
+        `ttl` seconds pass (a crashed scheduler's claim lapses). Refused while another scheduler's claim holds."""
+        holder = claim_holder(self.claimed, at)
+        if holder is not None and holder != by:
+            raise ActionError(f"{self.path} is being run by the scheduler {holder}")
+        if not (0 < ttl <= MAX_CLAIM_SECONDS):
+            raise BadArguments(f"a claim lasts from 0 to {MAX_CLAIM_SECONDS:,} seconds, not {ttl!r:.40}")
+        self.claimed = {"by": by, "at": at, "ttl": ttl}
+        return by
+
+    @internal
+    def unclaim(self, by: str) -> bool:
+        """The scheduler `by` is done with this process (its claim, if it still holds one, ends)."""
+        mine = isinstance(self.claimed, dict) and self.claimed.get("by") == by
+        if mine:
+            self.claimed = None
+        return mine
+
     # -- runtime control (recorded): no step is taken while a process or one above it is held ------------------
 
     @action
@@ -476,7 +499,7 @@ class Process(Context):
         idle and not held; both record their own steps from here on, and the copy has at most these capabilities."""
         parent = self.path.rpartition(".")[0]
         fields = {k: copy_value(v) for k, v in self.__dict__.items() if k in type(self).__scint_fields__}
-        fields.update(status="idle", answer=None, hold=None)
+        fields.update(status="idle", answer=None, hold=None, claimed=None)
         fields["transcript"] = [*fields["transcript"], {"forked": self.path}]
         if self._scint_map is None:
             raise ActionError("this context is not part of a map")
@@ -505,6 +528,20 @@ class Process(Context):
             "tasks": self.tasks(),
             "transcript": self.transcript[len(self.transcript) - window :] if window else [],
         }
+
+
+MAX_CLAIM_SECONDS = 86_400
+
+
+def claim_holder(claimed: Any, now: float) -> str | None:
+    """Who holds the claim `claimed` (a Process's field) at time `now`, or None if nobody does (no claim, a
+    lapsed one, or a stored value of another shape)."""
+    if not isinstance(claimed, dict):
+        return None
+    by, at, ttl = claimed.get("by"), claimed.get("at"), claimed.get("ttl")
+    if type(by) is not str or type(at) not in (int, float) or type(ttl) not in (int, float):
+        return None
+    return by if now < at + ttl else None
 
 
 @register

@@ -505,6 +505,15 @@ class Session(Messaging):
 
         return up(self, path, plan=plan)
 
+    @property
+    def agents(self) -> Any:
+        """Run the processes that have work, concurrently (SPEC section 11): `session.agents.run(paths=None,
+        max_steps=None)` or `await session.agents.arun(...)` returns a report per process (scint.agents.Agents)."""
+        self._check_open()
+        from scint.agents.scheduler import Agents  # the agents room sits above the session: imported when used
+
+        return Agents(self)
+
     def connect_mcp(
         self,
         name: str,

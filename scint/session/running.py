@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from eventsourcing.persistence import IntegrityError, PersistenceError
 
+from scint.contexts.builtin import claim_holder
 from scint.contexts.types import copy_value
 from scint.core.bindings import program_params
 from scint.core.capabilities import Capabilities, actor_capabilities, check_call
@@ -20,7 +21,7 @@ from scint.core.history import BranchIndex
 from scint.core.interpreter import Interpreter
 from scint.core.map import ContextMap, branch_id
 from scint.dsl import Assign, Program, parse
-from scint.errors import BadArguments, ConflictError, PermissionDenied, ScintError, StoreError
+from scint.errors import ActionError, BadArguments, ConflictError, PermissionDenied, ScintError, StoreError
 from scint.llm import process as llm_process
 from scint.session import approval
 from scint.session.checks import PATH_RE, storable
@@ -170,6 +171,11 @@ def run_process(
     check_call(actor_capabilities(actor, head.state.contexts, can), actor, found[0], "run")
     if read_only:
         raise PermissionDenied(f"{actor} may only read: {found[0]}.run() records the process's steps")
+    holder = claim_holder(getattr(head.state.contexts.get(found[0]), "claimed", None), time.time())
+    if holder is not None:  # a scheduler is taking its steps (scint/agents/claims.py): never two runs at once
+        raise ActionError(
+            f"{found[0]} is being run by {holder} (`scint agents run`); its answer is recorded when that run ends"
+        )
     events: list[Any] = []  # what its steps (each a program of its own) recorded, for every surface
     answer = None if dry_run else llm_process.run_process(s, found[0], found[1], actor=actor, events=events)
     stmt = program.statements[0]
