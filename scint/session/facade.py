@@ -108,6 +108,15 @@ class Session(Messaging):
         self._seen: tuple[ContextMap, Any] | None = None
         # Events are encoded here, straight to StoredEvents, when the mapper is ours without compression/cipher.
         self._fast_mapper = fast_mapper(self.app.mapper)
+        # A store with group commit (LMDB) takes a program's events while the session's lock is held and makes
+        # them durable after it is let go, so the session's other threads run their programs meanwhile, on top
+        # of it (scint.session.running.submit): `_pending` is the last batch submitted, `_epoch` counts the
+        # times the head was dropped because a batch it held was not recorded.
+        self._group = self._fast_mapper and hasattr(self.app.recorder, "submit_events")
+        self._pending: Any = None
+        self._epoch = 0
+        self._waiting = 0  # threads waiting for the lock to run a program
+        self._waiting_lock = threading.Lock()
         index = self._guard(self._load_index)
         if branch is None:
             self.branch_name = index.current if index is not None else "main"
@@ -138,7 +147,14 @@ class Session(Messaging):
         return index if index is not None else BranchIndex.start()
 
     def _current(self) -> ContextMap | None:
-        """The head, caught up with everything recorded since it was loaded."""
+        """The head, caught up with everything recorded since it was loaded (and holding nothing that is not)."""
+        with self._lock:
+            if self._pending is not None:
+                running.drain(self)
+            return self._head_to_run()
+
+    def _head_to_run(self) -> ContextMap | None:
+        """The head a program runs on: `_current`, except that it may hold programs whose commit is in flight."""
         with self._lock:
             if self._dirty:  # a program or catch-up was interrupted half-way: start again from what the store holds
                 self._head = self._seen = None
@@ -171,9 +187,13 @@ class Session(Messaging):
             self._seen = (head, token)
         return head
 
-    def _record(self, events: list[Any]) -> None:
-        """Save events in one store transaction; keep the head marked current if that was the only commit."""
+    def _record(self, events: list[Any]) -> Any:
+        """Save events in one store transaction; keep the head marked current if that was the only commit. With
+        group commit, only submit them: returns what `running.settle` waits for (None when already saved)."""
+        if self._group:
+            return shielded(running.submit, self, events)
         shielded(self._save, events)  # Ctrl-C lands before the store transaction or after it, never inside it
+        return None
 
     def _save(self, events: list[Any]) -> None:
         seen = self._seen
@@ -211,9 +231,13 @@ class Session(Messaging):
         try:
             snapshot = ContextMap.Snapshot.take(head)
             stored = self.app.mapper.to_stored_event(snapshot)
-            seen = self._seen
-            shielded(self.app.snapshots.recorder.insert_events, [stored])  # type: ignore[union-attr]
-            self._advance(seen)
+            recorder = self.app.snapshots.recorder  # type: ignore[union-attr]
+            if self._group:  # recorded only if the programs in flight below it are
+                shielded(running.write_after, self, recorder, [stored])
+            else:
+                seen = self._seen
+                shielded(recorder.insert_events, [stored])
+                self._advance(seen)
             self._snapshot_at[head.id] = head.version
             self._snapshot_bytes[head.id] = len(stored.state)
         except Exception:  # a snapshot is an optimisation: failing to take one loses nothing
@@ -233,7 +257,6 @@ class Session(Messaging):
 
     # -- running programs --------------------------------------------------------------------------------------
 
-    @_one_at_a_time
     def run(
         self,
         text: str | Program,
@@ -493,9 +516,7 @@ class Session(Messaging):
         from scint.llm.ask import aask
 
         self._check_open()
-        return await aask(
-            self, text, check_provider(provider) or self.llm, dry_run=dry_run, max_retries=max_retries
-        )
+        return await aask(self, text, check_provider(provider) or self.llm, dry_run=dry_run, max_retries=max_retries)
 
     def up(self, path: str | os.PathLike[str] = "scint.toml", plan: bool = False) -> Any:
         """Make this branch match a `scint.toml` (SPEC section 9) in one atomic program, or with `plan=True` only

@@ -29,6 +29,7 @@ from eventsourcing.persistence import (
 )
 
 from scint.errors import StoreError
+from scint.store._group import GroupCommit, Ticket
 from scint.store.interrupts import shielded
 
 T = TypeVar("T")
@@ -185,6 +186,7 @@ class Store:
         self.dbs: dict[str, Any] = {}
         self.listeners: dict[str, set[threading.Event]] = {}
         self.env = _open_environment(settings)
+        self.group = GroupCommit(self, translate)
 
     def db(self, name: str) -> Any:
         """The handle of named sub-database `name`, created on first use."""
@@ -223,24 +225,18 @@ class Store:
         return shielded(self._retrying, attempt)
 
     def write(self, body: Callable[[Any], T]) -> T:
-        """Run `body(txn)` in a write transaction and commit it (aborting if `body` raises); grow when full."""
+        """Run `body(txn)` in a write transaction, committed durably before this returns (aborted, for this body
+        alone, if it raises). Concurrent writers of this process share one transaction (scint.store._group)."""
+        return shielded(self.group.wait, self.group.submit(body))
 
-        def attempt() -> T:
-            with self.write_lock:
-                self.gate.enter()
-                try:
-                    txn = self.env.begin(write=True)
-                    try:
-                        result = body(txn)
-                        txn.commit()
-                    except BaseException:
-                        _abort(txn)
-                        raise
-                    return result
-                finally:
-                    self.gate.leave()
+    def submit(self, body: Callable[[Any], Any], after: Ticket | None = None) -> Ticket:
+        """Queue `body` for the next group commit, after `after` (which it fails with, if that fails); pair each
+        with `wait`. A session submits while it holds its lock and waits after letting it go."""
+        return self.group.submit(body, after)
 
-        return shielded(self._retrying, attempt)
+    def wait(self, ticket: Ticket) -> Any:
+        """The result of a submitted body once its batch is durable (or its error, raised)."""
+        return shielded(self.group.wait, ticket)
 
     def last_txnid(self) -> int:
         """The id of the last committed write transaction, by any process (read from the meta pages)."""
@@ -305,13 +301,6 @@ class Store:
             self.env.close()
         finally:
             self.gate.leave_exclusive()
-
-
-def _abort(txn: Any) -> None:
-    try:
-        txn.abort()
-    except lmdb.Error:
-        pass
 
 
 def _open_environment(settings: Settings) -> Any:
