@@ -451,6 +451,8 @@ class Session(Messaging):
         with self._lock:  # after the program another thread is running
             if self._closed:
                 return
+            if self._pending is not None:  # and after the programs whose commits are in flight
+                shielded(running.drain, self)
             loaded, self._modules = self._modules, None
             try:
                 if loaded is not None:

@@ -211,10 +211,14 @@ def attempt_once(
 def submit(s: Session, events: list[Any]) -> Any:
     """Queue a program's events for the store's next group commit, after the session's previous batch (it is
     recorded only if that one is). Called with the session's lock held, so batches queue in program order."""
+    # The head stays marked current after the batch only if that batch holds one of the head's own events: then
+    # any other write to this branch in it would have failed (it would repeat a version), while a batch holding
+    # only, say, the branch index of ours may hold another session's program on this branch.
     seen = s._seen
+    mine = seen is not None and any(e.originator_id == seen[0].id for e in events)
     pending = s.app.recorder.submit_events(stored_events(s.app.mapper, events), after=s._pending)  # type: ignore[attr-defined]
     s._pending = pending
-    return pending, seen, s._epoch
+    return pending, seen, mine, s._epoch
 
 
 def settle(s: Session, submitted: Any) -> None:
@@ -224,7 +228,7 @@ def settle(s: Session, submitted: Any) -> None:
 
 
 def _settle(s: Session, submitted: Any) -> None:
-    pending, seen, epoch = submitted
+    pending, seen, mine, epoch = submitted
     try:
         _, txnid = s.app.recorder.settle(pending)  # type: ignore[attr-defined]
     except BaseException:
@@ -232,12 +236,12 @@ def _settle(s: Session, submitted: Any) -> None:
             if s._epoch == epoch:  # nobody has dropped the head holding it yet
                 reload(s)
         raise
-    _advance(s, seen, txnid)
+    _advance(s, seen, mine or pending.alone, txnid)
 
 
 def _settle_held(s: Session, submitted: Any) -> None:
     """`_settle` with the session's lock held and the program's transaction still open (undone if it fails)."""
-    pending, seen, _ = submitted
+    pending, seen, mine, _ = submitted
     try:
         _, txnid = s.app.recorder.settle(pending)  # type: ignore[attr-defined]
     except BaseException:
@@ -246,13 +250,15 @@ def _settle_held(s: Session, submitted: Any) -> None:
         else:
             reload(s)  # it ran on programs in flight that were not recorded
         raise
-    _advance(s, seen, txnid)
+    _advance(s, seen, mine or pending.alone, txnid)
 
 
-def _advance(s: Session, seen: Any, txnid: int) -> None:
-    # If that batch was the only commit since the head was last current, it still is (see Session._advance); a
-    # racing thread at worst leaves an older mark, which costs one catch-up read.
-    if seen is not None and s._seen is seen and txnid == seen[1] + 1:
+def _advance(s: Session, seen: Any, exclusive: bool, txnid: int) -> None:
+    """After a batch of ours: if it was the only commit since the head was last current (`seen`), the head still
+    is (see Session._advance). A batch holds other writers' events too, so it counts only if no other write to
+    this branch can be in it: it held the head's own next event (another write would repeat that version and
+    fail), or nothing but ours. A racing thread at worst leaves an older mark, which costs one catch-up read."""
+    if exclusive and seen is not None and txnid == seen[1] + 1 and s._seen is seen:
         s._seen = (seen[0], txnid)
 
 
@@ -269,10 +275,12 @@ def drain(s: Session) -> None:
 
 
 def write_after(s: Session, recorder: Any, stored: list[Any]) -> None:
-    """Record `stored` (a snapshot) durably, but only if the session's batches in flight are recorded."""
+    """Record `stored` (a snapshot) durably, but only if the session's batches in flight are recorded. The head
+    stays marked current only if that batch held nothing else (it may hold another session's program)."""
     seen = s._seen
-    _, txnid = recorder.settle(recorder.submit_events(stored, after=s._pending))
-    _advance(s, seen, txnid)
+    pending = recorder.submit_events(stored, after=s._pending)
+    _, txnid = recorder.settle(pending)
+    _advance(s, seen, pending.alone, txnid)
 
 
 def reload(s: Session) -> None:

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 class Ticket:
     """One body waiting for (or done with) its place in a group commit."""
 
-    __slots__ = ("after", "body", "done", "error", "result", "txnid")
+    __slots__ = ("after", "alone", "body", "done", "error", "result", "txnid")
 
     def __init__(self, body: Callable[[Any], Any], after: Ticket | None) -> None:
         self.body = body
@@ -38,6 +38,7 @@ class Ticket:
         self.result: Any = None
         self.error: BaseException | None = None
         self.txnid = 0  # the LMDB transaction that committed it
+        self.alone = False  # whether it was all that transaction held
 
     @property
     def failed(self) -> bool:
@@ -109,6 +110,7 @@ class GroupCommit:
                     continue
                 for ticket, (result, error) in zip(batch, outcomes, strict=True):
                     _finish(ticket, result, error, txnid)
+                    ticket.alone = len(batch) == 1
                 return
         except lmdb.Error as e:
             for ticket in batch:

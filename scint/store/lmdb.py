@@ -14,7 +14,11 @@ Layout, per application (`{app}` is the application name in lower case, or `stor
 event's key; `{app}:tracking` maps an upstream application name to `pack(">Q", max notification id)`.
 
 Writers are serialised by LMDB (across processes), so notification ids are contiguous and never interleave.
-Many processes may share one store; each opens it once.
+Many processes may share one store; each opens it once. Within a process, concurrent writers share one write
+transaction and its two barriers (group commit, scint/store/_group.py): each batch of events is still checked
+and rolled back on its own. `submit_events` + `settle` split an insert in two, so that a session can run its next
+program while the last one's commit is in flight (SPEC 7's promise holds: a program is acknowledged only once
+durable).
 """
 
 from __future__ import annotations
@@ -158,6 +162,11 @@ class Pending:
     def failed(self) -> bool:
         """True once it is known not to be recorded."""
         return self.ticket.failed
+
+    @property
+    def alone(self) -> bool:
+        """True once recorded by a transaction that held nothing else (no other writer's events)."""
+        return self.ticket.done and self.ticket.alone
 
 
 class LMDBRecorder:
