@@ -187,11 +187,11 @@ class Session(Messaging):
             self._seen = (head, token)
         return head
 
-    def _record(self, events: list[Any]) -> Any:
+    def _record(self, events: list[Any], attempt: int = 0) -> Any:
         """Save events in one store transaction; keep the head marked current if that was the only commit. With
         group commit, only submit them: returns what `running.settle` waits for (None when already saved)."""
         if self._group:
-            return shielded(running.submit, self, events)
+            return shielded(running.submit, self, events, attempt)
         shielded(self._save, events)  # Ctrl-C lands before the store transaction or after it, never inside it
         return None
 

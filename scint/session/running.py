@@ -102,6 +102,7 @@ def run(
                     writes=writes,
                     dry_run=dry_run,
                     check=check,
+                    attempt=attempt,
                 )
         finally:
             if not entered:
@@ -144,6 +145,7 @@ def attempt_once(
     writes: Capabilities | None,
     dry_run: bool,
     check: Callable[[Interpreter], None] | None,
+    attempt: int = 0,
 ) -> tuple[Result, Any] | None:
     """One attempt, under the session's lock: (the Result, what to settle) or None if the head moved on."""
     txn = Txn(s)
@@ -178,7 +180,7 @@ def attempt_once(
             return result(s, values, it, program_id), None
         # All pending events of every aggregate the program touched, in one recorder transaction (what
         # app.save does, without its generic protocol checks and hooks; snapshots are taken on commit).
-        pending = s._record(events)
+        pending = s._record(events, attempt)
         if pending is not None and not s._waiting:  # nobody to run meanwhile: wait here, undo on a conflict
             pending = shielded(_settle_held, s, pending)
     except IntegrityError:
@@ -208,7 +210,7 @@ def attempt_once(
 # -- group commit: submit under the session's lock, settle after it ----------------------------------------------
 
 
-def submit(s: Session, events: list[Any]) -> Any:
+def submit(s: Session, events: list[Any], attempt: int = 0) -> Any:
     """Queue a program's events for the store's next group commit, after the session's previous batch (it is
     recorded only if that one is). Called with the session's lock held, so batches queue in program order."""
     # The head stays marked current after the batch only if that batch holds one of the head's own events: then
@@ -216,7 +218,8 @@ def submit(s: Session, events: list[Any]) -> Any:
     # only, say, the branch index of ours may hold another session's program on this branch.
     seen = s._seen
     mine = seen is not None and any(e.originator_id == seen[0].id for e in events)
-    pending = s.app.recorder.submit_events(stored_events(s.app.mapper, events), after=s._pending)  # type: ignore[attr-defined]
+    recorder: Any = s.app.recorder
+    pending = recorder.submit_events(stored_events(s.app.mapper, events), after=s._pending, priority=attempt)
     s._pending = pending
     return pending, seen, mine, s._epoch
 

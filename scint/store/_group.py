@@ -29,12 +29,14 @@ if TYPE_CHECKING:
 class Ticket:
     """One body waiting for (or done with) its place in a group commit."""
 
-    __slots__ = ("after", "alone", "body", "done", "error", "result", "txnid")
+    __slots__ = ("after", "alone", "body", "committed", "done", "error", "priority", "result", "txnid")
 
-    def __init__(self, body: Callable[[Any], Any], after: Ticket | None) -> None:
+    def __init__(self, body: Callable[[Any], Any], after: Ticket | None, priority: int = 0) -> None:
         self.body = body
         self.after = after
+        self.priority = priority
         self.done = False
+        self.committed = False  # committed, its durability not yet known (waiting for the meta page's sync)
         self.result: Any = None
         self.error: BaseException | None = None
         self.txnid = 0  # the LMDB transaction that committed it
@@ -64,9 +66,12 @@ class GroupCommit:
         self._queue: list[Ticket] = []
         self._leading = False
 
-    def submit(self, body: Callable[[Any], Any], after: Ticket | None = None) -> Ticket:
-        """Queue `body` for the next batch; `wait` must follow (on this thread or another)."""
-        ticket = Ticket(body, after if after is not None and not (after.done and after.error is None) else None)
+    def submit(self, body: Callable[[Any], Any], after: Ticket | None = None, priority: int = 0) -> Ticket:
+        """Queue `body` for the next batch; `wait` must follow (on this thread or another). Within a batch, bodies
+        that depend on none run first by `priority` (a program's retries: when two write the same version, the
+        one that has waited longest wins), the rest in the order they came."""
+        after = after if after is not None and not (after.done and after.error is None) else None
+        ticket = Ticket(body, after, priority)
         with self._cond:
             self._queue.append(ticket)
         return ticket
@@ -76,23 +81,49 @@ class GroupCommit:
         cond = self._cond
         while not ticket.done:
             with cond:
-                while self._leading and not ticket.done:
+                while (self._leading or ticket.committed) and not ticket.done:
                     cond.wait()
                 if ticket.done:
                     break
                 self._leading = True
                 batch, self._queue = self._queue, []
+            if len(batch) > 1:  # a body that depends on another keeps its place after it
+                batch.sort(key=_order)
+            committed: list[Ticket] = []
             try:
-                self._lead(batch)
+                committed = self._lead(batch)
             finally:
-                with cond:
+                with cond:  # the next batch may start now, while this one's meta page is synced
                     self._leading = False
                     cond.notify_all()
+            if committed:
+                self._sync(committed)
         if ticket.error is not None:
             raise ticket.error
         return ticket.result
 
-    def _lead(self, batch: list[Ticket]) -> None:
+    def _sync(self, committed: list[Ticket]) -> None:
+        """The second barrier, outside the writer lock: make the batch's meta page durable, then answer."""
+        store = self._store
+        error: BaseException | None = None
+        try:
+            store.sync()
+        except lmdb.Error as e:
+            error = e
+        except BaseException as e:
+            error = e
+            raise
+        finally:
+            for ticket in committed:
+                if error is not None:
+                    ticket.result, ticket.error = None, _not_durable(error, self._translate)
+                ticket.done = True
+            with self._cond:
+                self._cond.notify_all()
+
+    def _lead(self, batch: list[Ticket]) -> list[Ticket]:
+        """Commit the batch; the tickets committed that still wait for the meta page's sync (none if the store
+        syncs it in the commit itself)."""
         store = self._store
         try:
             while batch:
@@ -108,10 +139,16 @@ class GroupCommit:
                     _finish(c.ticket, None, self._translate(c.error), 0)
                     batch = [t for t in batch if t is not c.ticket]
                     continue
+                waiting = []
                 for ticket, (result, error) in zip(batch, outcomes, strict=True):
-                    _finish(ticket, result, error, txnid)
                     ticket.alone = len(batch) == 1
-                return
+                    if error is None and store.sync_after:
+                        ticket.result, ticket.txnid, ticket.committed = result, txnid, True
+                        ticket.body = _spent
+                        waiting.append(ticket)
+                    else:
+                        _finish(ticket, result, error, txnid)
+                return waiting
         except lmdb.Error as e:
             for ticket in batch:
                 _finish(ticket, None, self._translate(e), 0)
@@ -121,8 +158,9 @@ class GroupCommit:
             raise
         finally:
             for ticket in batch:  # whatever happened, nobody is left waiting
-                if not ticket.done:
+                if not ticket.done and not ticket.committed:
                     _finish(ticket, None, DatabaseError("LMDB: the batch was not committed"), 0)
+        return []
 
     def _commit(self, batch: list[Ticket]) -> tuple[list[tuple[Any, BaseException | None]], int]:
         """Run the batch's bodies in one write transaction and commit it; (result, error) per ticket."""
@@ -148,6 +186,10 @@ class GroupCommit:
                 return outcomes, txnid
             finally:
                 store.gate.leave()
+
+
+def _order(ticket: Ticket) -> int:
+    return -ticket.priority if ticket.after is None else 0
 
 
 def _abort(txn: Any) -> None:
@@ -193,6 +235,12 @@ def _run_nested(env: Any, txn: Any, batch: list[Ticket]) -> list[tuple[Any, Base
             continue
         outcomes.append((result, None))
     return outcomes
+
+
+def _not_durable(error: BaseException, translate: Callable[[lmdb.Error], Exception]) -> BaseException:
+    if isinstance(error, lmdb.Error):
+        return translate(error)
+    return DatabaseError(f"LMDB: the batch was committed but not made durable: {error!r}")
 
 
 def _finish(ticket: Ticket, result: Any, error: BaseException | None, txnid: int) -> None:

@@ -206,20 +206,26 @@ class LMDBAggregateRecorder(LMDBRecorder, AggregateRecorder):
             return [] if self._notifications_name() else None
         return self.settle(self._submit(records, tracking, None))[0]
 
-    def submit_events(self, stored_events: Sequence[StoredEvent], *, after: Pending | None = None) -> Pending:
+    def submit_events(
+        self, stored_events: Sequence[StoredEvent], *, after: Pending | None = None, priority: int = 0
+    ) -> Pending:
         """Queue a batch of events for the next group commit and return at once; `settle` waits for it. With
         `after` (an earlier batch, maybe still in flight) it is recorded only if that one is (IntegrityError if
-        not): a session runs its next program on top of one being committed. Submissions are recorded in order."""
-        return self._submit(_encode(stored_events), None, after)
+        not): a session runs its next program on top of one being committed. Submissions are recorded in order,
+        except that among those that depend on none a higher `priority` goes first (a retried program: it wins a
+        conflict within its batch)."""
+        return self._submit(_encode(stored_events), None, after, priority)
 
-    def _submit(self, records: list[tuple[bytes, bytes]], tracking: Tracking | None, after: Pending | None) -> Pending:
+    def _submit(
+        self, records: list[tuple[bytes, bytes]], tracking: Tracking | None, after: Pending | None, priority: int = 0
+    ) -> Pending:
         store = self._lease.store
         cached, handles = self._handles_of
         if cached is not store:  # first use, or the store was reopened (after fork)
             handles = self._handles(store)
             self._handles_of = (store, handles)
         earlier = after.ticket if after is not None and after.store is store else None
-        ticket = store.submit(lambda txn: self._write(txn, handles, records, tracking), earlier)
+        ticket = store.submit(lambda txn: self._write(txn, handles, records, tracking), earlier, priority)
         return Pending(store, handles["events"], records, ticket)
 
     def settle(self, pending: Pending) -> tuple[list[int] | None, int]:

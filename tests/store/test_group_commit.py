@@ -156,3 +156,18 @@ def test_many_threads_writing_at_once_lose_nothing(tmp_path: Path) -> None:
         assert len(txnids) == threads * per_thread and max(txnids) <= recorder.change_token()
     finally:
         factory.close()
+
+
+def test_a_retried_body_goes_first_in_its_batch_unless_it_depends_on_another(store: Any) -> None:
+    order: list[str] = []
+
+    def body(name: str) -> Any:
+        return lambda txn: order.append(name)
+
+    a = store.submit(body("a"))
+    b = store.submit(body("b"), after=a)  # depends on a: stays after it
+    c = store.submit(body("c"), priority=3)  # a program's fourth attempt
+    d = store.submit(body("d"), priority=1)
+    store.wait(d)
+    assert order == ["c", "d", "a", "b"]
+    assert len({t.txnid for t in (a, b, c, d)}) == 1
