@@ -135,3 +135,57 @@ def test_a_program_failing_in_its_batch_fails_alone(tmp_path: Path, monkeypatch:
     _check(url, acked, first=1)
     with scint.open(url) as s:
         assert not any(k.startswith("poison") for k in s.view().get("log")["data"])
+
+
+def test_a_batch_shared_with_another_sessions_program_does_not_hide_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A's snapshot and B's program on the same branch commit in one batch: A must not take its head for current
+    at that batch (it lacks B's program) - it used to, and then never read the store again."""
+    from scint.core.map import ContextMap
+    from scint.session import running
+    from scint.store import _env
+
+    url = f"lmdb:///{tmp_path}/store"
+    with scint.open(url) as a, scint.open(url) as b:
+        a.run('create_context("log"); log.put(key="k", value="a")')
+        assert b.run('log.get(key="k")').value == "a" and a.run('log.get(key="k")').value == "a"
+        store = a.app.recorder._lease.store  # type: ignore[attr-defined]
+        queued = threading.Semaphore(0)
+        real_submit = _env.Store.submit
+
+        def counting_submit(self: Any, *args: Any, **kwargs: Any) -> Any:
+            ticket = real_submit(self, *args, **kwargs)
+            queued.release()
+            return ticket
+
+        go = threading.Event()
+
+        def blocker(txn: Any) -> None:
+            go.wait(60)
+            raise RuntimeError("nothing to record")  # a failed batch commits nothing: the txn id does not move
+
+        held = store.submit(blocker)
+
+        def lead() -> None:
+            with pytest.raises(RuntimeError):
+                store.wait(held)
+
+        leader = threading.Thread(target=lead)
+        leader.start()
+        monkeypatch.setattr(_env.Store, "submit", counting_submit)
+        head = a._head
+        stored = a.app.mapper.to_stored_event(ContextMap.Snapshot.take(head))
+        snap = threading.Thread(target=running.write_after, args=(a, a.app.snapshots.recorder, [stored]))
+        prog = threading.Thread(target=lambda: b.run('log.put(key="k", value="from b")'))
+        snap.start()
+        assert queued.acquire(timeout=60)
+        prog.start()
+        assert queued.acquire(timeout=60)  # both are queued behind the blocker: they form one batch
+        go.set()
+        for t in (leader, snap, prog):
+            t.join(timeout=60)
+            assert not t.is_alive()
+        assert a.run('log.get(key="k")').value == "from b"
+        a.run('log.put(key="k", value="a again")')
+        assert b.run('log.get(key="k")').value == "a again"
