@@ -189,3 +189,26 @@ def test_a_batch_shared_with_another_sessions_program_does_not_hide_it(
         assert a.run('log.get(key="k")').value == "from b"
         a.run('log.put(key="k", value="a again")')
         assert b.run('log.get(key="k")').value == "a again"
+
+
+def test_asyncio_tasks_running_programs_in_threads_share_commits(tmp_path: Path) -> None:
+    """A scheduler's tasks on one event loop: each hands `run` to a worker thread (asyncio.to_thread), so the
+    loop is not blocked while a commit is made durable and their programs share batches; none is lost."""
+    import asyncio
+
+    url = f"lmdb:///{tmp_path}/store"
+    acked: dict[str, int] = {}
+
+    async def task(s: scint.Session, k: int) -> None:
+        for i in range(PROGRAMS):
+            key = f"t{k}-{i}"
+            acked[key] = (await asyncio.to_thread(s.run, f'log.put(key="{key}", value={i})')).version
+
+    async def main(s: scint.Session) -> None:
+        await asyncio.gather(*(task(s, k) for k in range(8)))
+
+    with scint.open(url) as s:
+        s.run('create_context("log")')
+        asyncio.run(main(s))
+    assert sorted(acked.values()) == list(range(2, 8 * PROGRAMS + 2))
+    _check(url, acked, first=1)
