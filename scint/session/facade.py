@@ -108,14 +108,11 @@ class Session(Messaging):
         self._seen: tuple[ContextMap, Any] | None = None
         # Events are encoded here, straight to StoredEvents, when the mapper is ours without compression/cipher.
         self._fast_mapper = fast_mapper(self.app.mapper)
-        # A store with group commit (LMDB) takes a program's events while the session's lock is held and makes
-        # them durable after it is let go, so the session's other threads run their programs meanwhile, on top
-        # of it (scint.session.running.submit): `_pending` is the last batch submitted, `_epoch` counts the
-        # times the head was dropped because a batch it held was not recorded.
+        # Group commit (LMDB; scint.session.running.submit): `_pending` is the last batch submitted, `_epoch` counts
+        # heads dropped because a batch they held was not recorded, `_waiting` the threads waiting to run.
         self._group = self._fast_mapper and hasattr(self.app.recorder, "submit_events")
         self._pending: Any = None
-        self._epoch = 0
-        self._waiting = 0  # threads waiting for the lock to run a program
+        self._epoch = self._waiting = 0
         self._waiting_lock = threading.Lock()
         index = self._guard(self._load_index)
         if branch is None:
@@ -188,8 +185,8 @@ class Session(Messaging):
         return head
 
     def _record(self, events: list[Any], attempt: int = 0) -> Any:
-        """Save events in one store transaction; keep the head marked current if that was the only commit. With
-        group commit, only submit them: returns what `running.settle` waits for (None when already saved)."""
+        """Save events in one store transaction (the head stays current if that was the only commit); with group
+        commit, submit them: returns what `running.settle` waits for (None when saved)."""
         if self._group:
             return shielded(running.submit, self, events, attempt)
         shielded(self._save, events)  # Ctrl-C lands before the store transaction or after it, never inside it
