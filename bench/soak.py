@@ -3,7 +3,9 @@
 The child acknowledges each program after `Session.run` returns; after every kill the store is reopened and
 checked: every acknowledged program is there exactly once, and no program is half there.
 
-Run: python bench/soak.py [--kills 300] [--store lmdb|sqlite] [--seed N]
+With --threads N the child runs its programs on N threads over two sessions (their commits grouped, LMDB).
+
+Run: python bench/soak.py [--kills 300] [--store lmdb|sqlite] [--seed N] [--threads 8]
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ def main() -> None:
     ap.add_argument("--kills", type=int, default=300)
     ap.add_argument("--store", choices=["lmdb", "sqlite"], default="lmdb")
     ap.add_argument("--seed", type=int, default=int(time.time()))
+    ap.add_argument("--threads", type=int, default=0, help="writer threads in the child (default: one, no threads)")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="scint-soak-"))
     url = f"lmdb:///{tmp}/store" if args.store == "lmdb" else f"sqlite:///{tmp}/store.db"
@@ -40,7 +43,7 @@ def main() -> None:
             s.run('create_context("p", type="Process", goal="soak"); create_context("log")')
         start = 0
         for k in range(1, args.kills + 1):
-            kill_after(url, start, rng.randint(1, 40), acked)
+            kill_after(url, start, rng.randint(1, 40) * max(1, args.threads), acked, threads=args.threads)
             count = check_store(url, acked)
             start = count + 1000 * k
             if k % 25 == 0 or k == args.kills:
@@ -51,7 +54,8 @@ def main() -> None:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print(
-        f"{args.store}: {args.kills} SIGKILLs, seed {args.seed}, {time.perf_counter() - start_time:.0f} s: no loss, "
+        f"{args.store}: {args.kills} SIGKILLs, seed {args.seed}, {args.threads or 1} writer thread(s), "
+        f"{time.perf_counter() - start_time:.0f} s: no loss, "
         "no duplicate, no partial program"
     )
 

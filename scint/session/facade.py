@@ -108,6 +108,12 @@ class Session(Messaging):
         self._seen: tuple[ContextMap, Any] | None = None
         # Events are encoded here, straight to StoredEvents, when the mapper is ours without compression/cipher.
         self._fast_mapper = fast_mapper(self.app.mapper)
+        # Group commit (LMDB; scint.session.running.submit): `_pending` is the last batch submitted, `_epoch` counts
+        # heads dropped because a batch they held was not recorded, `_waiting` the threads waiting to run.
+        self._group = self._fast_mapper and hasattr(self.app.recorder, "submit_events")
+        self._pending: Any = None
+        self._epoch = self._waiting = 0
+        self._waiting_lock = threading.Lock()
         index = self._guard(self._load_index)
         if branch is None:
             self.branch_name = index.current if index is not None else "main"
@@ -138,7 +144,14 @@ class Session(Messaging):
         return index if index is not None else BranchIndex.start()
 
     def _current(self) -> ContextMap | None:
-        """The head, caught up with everything recorded since it was loaded."""
+        """The head, caught up with everything recorded since it was loaded (and holding nothing that is not)."""
+        with self._lock:
+            if self._pending is not None:
+                running.drain(self)
+            return self._head_to_run()
+
+    def _head_to_run(self) -> ContextMap | None:
+        """The head a program runs on: `_current`, except that it may hold programs whose commit is in flight."""
         with self._lock:
             if self._dirty:  # a program or catch-up was interrupted half-way: start again from what the store holds
                 self._head = self._seen = None
@@ -171,9 +184,13 @@ class Session(Messaging):
             self._seen = (head, token)
         return head
 
-    def _record(self, events: list[Any]) -> None:
-        """Save events in one store transaction; keep the head marked current if that was the only commit."""
+    def _record(self, events: list[Any], attempt: int = 0) -> Any:
+        """Save events in one store transaction (the head stays current if that was the only commit); with group
+        commit, submit them: returns what `running.settle` waits for (None when saved)."""
+        if self._group:
+            return shielded(running.submit, self, events, attempt)
         shielded(self._save, events)  # Ctrl-C lands before the store transaction or after it, never inside it
+        return None
 
     def _save(self, events: list[Any]) -> None:
         seen = self._seen
@@ -211,9 +228,13 @@ class Session(Messaging):
         try:
             snapshot = ContextMap.Snapshot.take(head)
             stored = self.app.mapper.to_stored_event(snapshot)
-            seen = self._seen
-            shielded(self.app.snapshots.recorder.insert_events, [stored])  # type: ignore[union-attr]
-            self._advance(seen)
+            recorder = self.app.snapshots.recorder  # type: ignore[union-attr]
+            if self._group:  # recorded only if the programs in flight below it are
+                shielded(running.write_after, self, recorder, [stored])
+            else:
+                seen = self._seen
+                shielded(recorder.insert_events, [stored])
+                self._advance(seen)
             self._snapshot_at[head.id] = head.version
             self._snapshot_bytes[head.id] = len(stored.state)
         except Exception:  # a snapshot is an optimisation: failing to take one loses nothing
@@ -233,7 +254,6 @@ class Session(Messaging):
 
     # -- running programs --------------------------------------------------------------------------------------
 
-    @_one_at_a_time
     def run(
         self,
         text: str | Program,
@@ -428,6 +448,8 @@ class Session(Messaging):
         with self._lock:  # after the program another thread is running
             if self._closed:
                 return
+            if self._pending is not None:  # and after the programs whose commits are in flight
+                shielded(running.drain, self)
             loaded, self._modules = self._modules, None
             try:
                 if loaded is not None:
@@ -493,9 +515,7 @@ class Session(Messaging):
         from scint.llm.ask import aask
 
         self._check_open()
-        return await aask(
-            self, text, check_provider(provider) or self.llm, dry_run=dry_run, max_retries=max_retries
-        )
+        return await aask(self, text, check_provider(provider) or self.llm, dry_run=dry_run, max_retries=max_retries)
 
     def up(self, path: str | os.PathLike[str] = "scint.toml", plan: bool = False) -> Any:
         """Make this branch match a `scint.toml` (SPEC section 9) in one atomic program, or with `plan=True` only

@@ -29,6 +29,7 @@ from eventsourcing.persistence import (
 )
 
 from scint.errors import StoreError
+from scint.store._group import GroupCommit, Ticket
 from scint.store.interrupts import shielded
 
 T = TypeVar("T")
@@ -185,6 +186,10 @@ class Store:
         self.dbs: dict[str, Any] = {}
         self.listeners: dict[str, set[threading.Event]] = {}
         self.env = _open_environment(settings)
+        # Durable: a commit syncs its data pages; its meta page is synced after the writer lock is let go (`sync`),
+        # before anyone is answered (see _open_environment).
+        self.sync_after = settings.sync == "durable"
+        self.group = GroupCommit(self, translate)
 
     def db(self, name: str) -> Any:
         """The handle of named sub-database `name`, created on first use."""
@@ -223,24 +228,28 @@ class Store:
         return shielded(self._retrying, attempt)
 
     def write(self, body: Callable[[Any], T]) -> T:
-        """Run `body(txn)` in a write transaction and commit it (aborting if `body` raises); grow when full."""
+        """Run `body(txn)` in a write transaction, committed durably before this returns (aborted, for this body
+        alone, if it raises). Concurrent writers of this process share one transaction (scint.store._group)."""
+        return shielded(self.group.wait, self.group.submit(body))
 
-        def attempt() -> T:
-            with self.write_lock:
-                self.gate.enter()
-                try:
-                    txn = self.env.begin(write=True)
-                    try:
-                        result = body(txn)
-                        txn.commit()
-                    except BaseException:
-                        _abort(txn)
-                        raise
-                    return result
-                finally:
-                    self.gate.leave()
+    def submit(self, body: Callable[[Any], Any], after: Ticket | None = None, priority: int = 0) -> Ticket:
+        """Queue `body` for the next group commit, after `after` (which it fails with, if that fails); pair each
+        with `wait`. A session submits while it holds its lock and waits after letting it go."""
+        return self.group.submit(body, after, priority)
 
-        return shielded(self._retrying, attempt)
+    def wait(self, ticket: Ticket) -> Any:
+        """The result of a submitted body once its batch is durable (or its error, raised)."""
+        return shielded(self.group.wait, ticket)
+
+    def sync(self) -> None:
+        """Flush what the store's commits wrote (for a durable store: the meta pages of the commits made since the
+        last flush) to disk. Concurrent flushes, of this process's threads or of other processes, share the
+        disk's barrier."""
+        self.gate.enter()
+        try:
+            self.env.sync(True)
+        finally:
+            self.gate.leave()
 
     def last_txnid(self) -> int:
         """The id of the last committed write transaction, by any process (read from the meta pages)."""
@@ -307,26 +316,24 @@ class Store:
             self.gate.leave_exclusive()
 
 
-def _abort(txn: Any) -> None:
-    try:
-        txn.abort()
-    except lmdb.Error:
-        pass
-
-
 def _open_environment(settings: Settings) -> Any:
     path = settings.path
     durable = settings.sync == "durable"
     try:
         created_dirs = _makedirs(path)
         is_new = not os.path.exists(os.path.join(path, "data.mdb"))
-        # Durability. "durable" keeps LMDB's default sync=True, metasync=True: each commit fdatasync()s the new
-        # data pages, then writes the meta page that points at them through an O_DSYNC descriptor. That is two
-        # syncs per commit, and it is the fewest that survive power loss: the data pages must be on disk before
-        # the meta page that publishes them, so one sync cannot do (a single sync after both writes could
-        # persist the meta page without its pages and corrupt the store). metasync=False would save the second
-        # sync, but LMDB documents that a system crash may then undo the last committed transaction (it keeps
-        # ACI, not D) - that breaks "when run returns, the program survives a crash", so we do not use it.
+        # Durability. "durable" needs two syncs per commit, the fewest that survive power loss: the data pages
+        # must be on disk before the meta page that publishes them, so one sync cannot do (a single sync after
+        # both writes could persist the meta page without its pages and corrupt the store). LMDB's default
+        # (metasync=True) makes both inside the commit, i.e. while the writer lock is held, so no other writer
+        # of any process can use the disk's time meanwhile. We open with sync=True, metasync=False: the commit
+        # fdatasync()s its data pages, then writes the meta page without syncing it (LMDB documents that this
+        # keeps the store intact, ACI, and that a system crash may undo the last commit); the writer lock is
+        # let go, and only then Store.sync() flushes the meta page (mdb_env_sync) - before any caller is
+        # answered, so "when run returns, the program survives a crash" holds. That second barrier no longer
+        # holds the writer lock: it overlaps with the next commit, and concurrent flushes (other threads'
+        # batches, other processes) share the disk's barrier. Every write goes through scint.store._group,
+        # which makes that sync (except open_db's own transaction, which records no program).
         # writemap/map_async are not used either (map_async is not durable; writemap lets stray writes corrupt
         # the file and preallocates the whole map on some platforms).
         # "fast" sets sync=False: commits are written to the OS page cache, so they survive the process being
@@ -336,7 +343,7 @@ def _open_environment(settings: Settings) -> Any:
             map_size=settings.map_size,
             subdir=True,
             sync=durable,
-            metasync=True,
+            metasync=False,
             max_dbs=MAX_DBS,
             max_readers=MAX_READERS,
             max_spare_txns=0,  # a cached read transaction would hold a reader slot across fork()

@@ -14,7 +14,11 @@ Layout, per application (`{app}` is the application name in lower case, or `stor
 event's key; `{app}:tracking` maps an upstream application name to `pack(">Q", max notification id)`.
 
 Writers are serialised by LMDB (across processes), so notification ids are contiguous and never interleave.
-Many processes may share one store; each opens it once.
+Many processes may share one store; each opens it once. Within a process, concurrent writers share one write
+transaction and its two barriers (group commit, scint/store/_group.py): each batch of events is still checked
+and rolled back on its own. `submit_events` + `settle` split an insert in two, so that a session can run its next
+program while the last one's commit is in flight (SPEC 7's promise holds: a program is acknowledged only once
+durable).
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ if TYPE_CHECKING:
     from eventsourcing.utils import Environment, EnvType
 
     from scint.store._env import Store
+    from scint.store._group import Ticket
 
 __all__ = [
     "LMDBAggregateRecorder",
@@ -58,6 +63,7 @@ __all__ = [
     "LMDBProcessRecorder",
     "LMDBSubscription",
     "LMDBTrackingRecorder",
+    "Pending",
 ]
 
 _U16 = Struct(">H")
@@ -141,6 +147,28 @@ def _decode_id(key: bytes, value: bytes) -> UUID | str:
     return UUID(text) if value[0] & _UUID_FLAG else text
 
 
+class Pending:
+    """A batch of events submitted to a group commit (scint.store._group), not yet known to be durable."""
+
+    __slots__ = ("events", "records", "store", "ticket")
+
+    def __init__(self, store: Store, events: Any, records: list[tuple[bytes, bytes]], ticket: Ticket) -> None:
+        self.store = store
+        self.events = events
+        self.records = records
+        self.ticket = ticket
+
+    @property
+    def failed(self) -> bool:
+        """True once it is known not to be recorded."""
+        return self.ticket.failed
+
+    @property
+    def alone(self) -> bool:
+        """True once recorded by a transaction that held nothing else (no other writer's events)."""
+        return self.ticket.done and self.ticket.alone
+
+
 class LMDBRecorder:
     """Common base: a lease on the process's environment and the application's sub-database prefix."""
 
@@ -174,19 +202,42 @@ class LMDBAggregateRecorder(LMDBRecorder, AggregateRecorder):
         self, stored_events: Sequence[StoredEvent], *, tracking: Tracking | None = None, **_: Any
     ) -> list[int] | None:
         records = _encode(stored_events)
+        if not records and tracking is None:
+            return [] if self._notifications_name() else None
+        return self.settle(self._submit(records, tracking, None))[0]
+
+    def submit_events(
+        self, stored_events: Sequence[StoredEvent], *, after: Pending | None = None, priority: int = 0
+    ) -> Pending:
+        """Queue a batch of events for the next group commit and return at once; `settle` waits for it. With
+        `after` (an earlier batch, maybe still in flight) it is recorded only if that one is (IntegrityError if
+        not): a session runs its next program on top of one being committed. Submissions are recorded in order,
+        except that among those that depend on none a higher `priority` goes first (a retried program: it wins a
+        conflict within its batch)."""
+        return self._submit(_encode(stored_events), None, after, priority)
+
+    def _submit(
+        self, records: list[tuple[bytes, bytes]], tracking: Tracking | None, after: Pending | None, priority: int = 0
+    ) -> Pending:
         store = self._lease.store
         cached, handles = self._handles_of
         if cached is not store:  # first use, or the store was reopened (after fork)
             handles = self._handles(store)
             self._handles_of = (store, handles)
-        if not records and tracking is None:
-            return [] if self._notifications_name() else None
+        earlier = after.ticket if after is not None and after.store is store else None
+        ticket = store.submit(lambda txn: self._write(txn, handles, records, tracking), earlier, priority)
+        return Pending(store, handles["events"], records, ticket)
+
+    def settle(self, pending: Pending) -> tuple[list[int] | None, int]:
+        """Wait until a submitted batch is durable: (its notification ids, the LMDB transaction id that recorded
+        it). Raises IntegrityError if an event was already recorded (or the batch it came after was not)."""
+        store = pending.store
         try:
-            ids = store.write(lambda txn: self._write(txn, handles, records, tracking))
+            ids = store.wait(pending.ticket)
         except _Duplicate:
-            raise IntegrityError(self._duplicates(store, handles["events"], records)) from None
+            raise IntegrityError(self._duplicates(store, pending.events, pending.records)) from None
         self._after_write(store)
-        return ids
+        return ids, pending.ticket.txnid
 
     @staticmethod
     def _duplicates(store: Store, events: Any, records: list[tuple[bytes, bytes]]) -> str:

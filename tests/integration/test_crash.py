@@ -46,3 +46,19 @@ def test_sigkill_loses_no_acknowledged_program(kind: str, tmp_path: Path) -> Non
         count = check_store(url, acked)
         start = count + 1000 * (_ + 1)  # fresh titles for the next child, whatever the last one managed
     assert len(acked) >= KILLS
+
+
+def test_sigkill_of_eight_writer_threads_loses_no_acknowledged_program(tmp_path: Path) -> None:
+    """Group commit (LMDB): 8 threads over two sessions in the child, their commits shared; killed at random
+    moments, nothing acknowledged is lost, nothing doubled, nothing partial."""
+    url = f"lmdb:///{tmp_path}/store"
+    with scint.open(url) as s:
+        s.run('create_context("p", type="Process", goal="crash test"); create_context("log")')
+    rng = random.Random(20261130)
+    acked: set[int] = set()
+    start = 0
+    for k in range(1, KILLS // 2 + 1):
+        kill_after(url, start, rng.randint(8, 60), acked, threads=8)
+        count = check_store(url, acked)
+        start = count + 1000 * k
+    assert len(acked) >= 8 * (KILLS // 2)

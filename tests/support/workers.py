@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import scint
@@ -30,14 +32,39 @@ def crash_loop(url: str, start: int) -> None:
             i += 1
 
 
+def crash_threads(url: str, start: int, threads: int) -> None:
+    """`crash_loop` on `threads` threads at once: half share one session, half another (so their commits are
+    grouped, within a session and across the two); numbers are handed out in order, acknowledgements printed
+    whole lines under a lock."""
+    numbers = itertools.count(start)
+    out = threading.Lock()
+    sessions = [scint.open(url), scint.open(url)]
+
+    def work(s: scint.Session) -> None:
+        while True:
+            i = next(numbers)
+            s.run(f't = p.add_task(title="job{i}"); log.put(key="job{i}", value=$t)')
+            with out:
+                sys.stdout.write(f"ack {i}\n")
+                sys.stdout.flush()
+
+    workers = [threading.Thread(target=work, args=(sessions[k % 2],), daemon=True) for k in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def kill_after(url: str, start: int, wait_for: int, acked: set[int]) -> None:
-    """Start `crash_loop` in a child numbering programs from `start`, collect its first `wait_for`
-    acknowledgements into `acked`, then SIGKILL it (wherever it is: maybe in the middle of a commit)."""
+def kill_after(url: str, start: int, wait_for: int, acked: set[int], threads: int = 0) -> None:
+    """Start `crash_loop` (or `crash_threads` with that many threads) in a child numbering programs from `start`,
+    collect its first `wait_for` acknowledgements into `acked`, then SIGKILL it (wherever it is: maybe in the
+    middle of a commit)."""
+    command = ["crash", url, str(start)] if not threads else ["crash-threads", url, str(start), str(threads)]
     child = subprocess.Popen(
-        [sys.executable, "-m", "tests.support.workers", "crash", url, str(start)],
+        [sys.executable, "-m", "tests.support.workers", *command],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -63,3 +90,5 @@ def kill_after(url: str, start: int, wait_for: int, acked: set[int]) -> None:
 if __name__ == "__main__":
     if sys.argv[1] == "crash":
         crash_loop(sys.argv[2], int(sys.argv[3]))
+    elif sys.argv[1] == "crash-threads":
+        crash_threads(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
