@@ -4,7 +4,9 @@ by hand.
 
 The drivers are where a provider's output enters Scint: whatever the provider returns is `checked`; a reply that
 cannot be read is thrown into the conversation as MalformedReply (a process run feeds it back to its model, `ask`
-lets it out), and anything but a ScintError that a provider raises becomes an LLMError."""
+lets it out), and anything but a ScintError that a provider raises becomes an LLMError. A request whose options
+say `MAY_FAIL` (a process's summary call, scint/llm/prompt.py) has any LLMError thrown into the conversation
+instead, which decides what to do."""
 
 from __future__ import annotations
 
@@ -16,9 +18,11 @@ from typing import Any
 from scint.errors import LLMError, ScintError
 from scint.llm.provider import MalformedReply, Message, Provider, Reply, ToolCall, checked
 
-__all__ = ["Conversation", "adrive", "assistant_message", "drive", "program_in", "tool_message"]
+__all__ = ["MAY_FAIL", "Conversation", "adrive", "assistant_message", "drive", "program_in", "tool_message"]
 
 Conversation = Generator[tuple[Any, ...], Reply, Any]
+
+MAY_FAIL = "_may_fail"  # a request option (never passed to a provider): a failure goes back to the conversation
 
 _FENCE = re.compile(r"```[A-Za-z0-9_-]*[ \t]*\n(.*?)```", re.S)
 
@@ -30,7 +34,9 @@ def drive(conversation: Conversation, provider: Provider) -> Any:
         while True:
             try:
                 reply = checked(_call(provider, provider.complete, request), provider)
-            except MalformedReply as exc:
+            except LLMError as exc:
+                if not (isinstance(exc, MalformedReply) or _may_fail(request)):
+                    raise
                 request = conversation.throw(exc)
             else:
                 request = conversation.send(reply)
@@ -46,7 +52,9 @@ async def adrive(conversation: Conversation, provider: Provider) -> Any:
             try:
                 pending = _call(provider, provider.acomplete, request)
                 reply = checked(await _awaited(provider, pending), provider)
-            except MalformedReply as exc:
+            except LLMError as exc:
+                if not (isinstance(exc, MalformedReply) or _may_fail(request)):
+                    raise
                 request = conversation.throw(exc)
             else:
                 request = conversation.send(reply)
@@ -54,9 +62,13 @@ async def adrive(conversation: Conversation, provider: Provider) -> Any:
         return stop.value
 
 
+def _may_fail(request: tuple[Any, ...]) -> bool:
+    return len(request) > 2 and bool(request[2].get(MAY_FAIL))
+
+
 def _call(provider: Provider, method: Callable[..., Any], request: tuple[Any, ...]) -> Any:
     messages, tools, *rest = request
-    options = {k: v for k, v in (rest[0] if rest else {}).items() if _takes(method, k)}
+    options = {k: v for k, v in (rest[0] if rest else {}).items() if k != MAY_FAIL and _takes(method, k)}
     try:
         return method(messages, tools, **options)
     except ScintError:
