@@ -282,7 +282,9 @@ def format_result(
 
 def _handled(value: Any, keep: Callable[[str], dict[str, Any]], limit: int, notes: list[str]) -> Any:
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    return value if len(text) <= limit else _handle_of(text, keep, notes)
+    if len(text) <= limit:
+        return value
+    return _handle_of(value if isinstance(value, str) else text, keep, notes)  # text is kept as it is
 
 
 def _handle_of(text: str, keep: Callable[[str], dict[str, Any]], notes: list[str]) -> dict[str, Any]:

@@ -1,0 +1,174 @@
+"""Long runs (SPEC 14) with MockProvider: a process's prompt stays bounded (summaries, recorded and reused), large
+results reach its model as handles read page by page, and nudges after failing or repeated steps."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+import scint
+from scint.llm import MockProvider, RunLimits, run_process
+from scint.llm.prompt import NUDGE_FAILED, NUDGE_REPEATED, WINDOW_ITEMS, WINDOW_MAX, messages
+from scint.llm.provider import Request
+
+LIT = "research.lit"
+
+
+@pytest.fixture
+def p(stored: scint.Session) -> scint.Session:
+    """A process on SQLite, then LMDB (every event encoded and decoded)."""
+    stored.run('create_context("research", type="Thread"); research.spawn(name="lit", goal="count")')
+    return stored
+
+
+def script(steps: int, summaries: list[str] | None = None) -> Callable[[Request], Any]:
+    """A model that writes a summary when asked without tools, else steps through distinct programs, then answers."""
+    done = {"steps": 0, "summaries": 0}
+
+    def reply(request: Request) -> Any:
+        if not request.tools:
+            done["summaries"] += 1
+            text = f"summary {done['summaries']}: counted up to step {done['steps']}"
+            if summaries is not None:
+                summaries.append(request.messages[-1]["content"])
+            return text
+        done["steps"] += 1
+        if done["steps"] > steps:
+            return "counted"
+        return {"program": f'self.add_task(title="step {done["steps"]}")'}
+
+    return reply
+
+
+def sizes(mock: MockProvider) -> list[int]:
+    return [sum(len(str(m.get("content") or "")) for m in r.messages) for r in mock.history if r.tools]
+
+
+def transcript(s: scint.Session) -> list[dict[str, Any]]:
+    return s.view().get(LIT)["transcript"]
+
+
+def test_a_long_run_keeps_its_prompt_bounded_with_recorded_summaries(p: scint.Session) -> None:
+    seen: list[str] = []
+    reply = script(80, seen)
+    p.llm = mock = MockProvider([reply] * 200)
+    assert run_process(p, LIT, 90, limits=RunLimits(max_steps=200)) == "counted"
+    entries = transcript(p)
+    steps = [e for e in entries if "calls" in e]
+    assert len(steps) == 80 and entries[-1]["text"] == "counted"  # raw history is all there
+    summaries = [e for e in entries if "summary" in e]
+    assert len(summaries) >= 4 and all(e["covers"][0] == 0 for e in summaries)
+    assert [e["covers"][1] for e in summaries] == sorted({e["covers"][1] for e in summaries})
+    # a summary of summaries: each request shows the previous summary and the entries after it
+    assert "summary 1: counted up to step" in seen[1] and "The summary so far" in seen[1]
+    assert "The summary so far" not in seen[0]
+    # the prompt: the latest summary, then at most WINDOW_MAX entries
+    last = mock.history[-1].messages
+    assert any(f"summary {len(summaries)}:" in str(m["content"]) for m in last)
+    assert sum(1 for m in last if m["role"] == "assistant") <= WINDOW_MAX
+    n = sizes(mock)
+    assert max(n[60:80]) <= 1.2 * max(n[20:40])
+    # views and replay build the same prompt from the recorded summaries: no model call
+    calls = len(mock.history)
+    state = p.replay().get(LIT)
+    assert state["transcript"] == entries
+    assert messages(p, LIT, state)[2]["content"] == messages(p, LIT, p.view().get(LIT))[2]["content"]
+    assert len(mock.history) == calls
+    # a later run goes on from the latest summary
+    p.llm = later = MockProvider(["still counted"])
+    assert p.run(f"{LIT}.run(max_steps=1)").value == "still counted"
+    assert f"summary {len(summaries)}:" in later.history[0].messages[2]["content"]
+
+
+def test_a_summary_call_that_keeps_failing_loses_nothing(p: scint.Session) -> None:
+    reply = script(40)
+    failing = {"n": 0}
+
+    def flaky(request: Request) -> Any:
+        if not request.tools and failing["n"] < 2:  # the first summary: both attempts fail
+            failing["n"] += 1
+            raise ConnectionError("the service is down")
+        return reply(request)
+
+    p.llm = mock = MockProvider([flaky] * 100)
+    assert run_process(p, LIT, 50) == "counted"
+    entries = transcript(p)
+    assert len([e for e in entries if "calls" in e]) == 40
+    failed = [i for i, e in enumerate(entries) if "summary_failed" in e]
+    assert len(failed) == 1 and "the service is down" in entries[failed[0]]["summary_failed"]
+    # the step after it went on, with the newest entries and a note that older ones are left out
+    after = next(r for r in mock.history if r.tools and any("left out" in str(m["content"]) for m in r.messages))
+    assert sum(1 for m in after.messages if m["role"] == "assistant") == WINDOW_ITEMS
+    # a later attempt succeeded and covers everything the failed one would have
+    summary = next(e for e in entries[failed[0] :] if "summary" in e)
+    assert summary["covers"][0] == 0 and summary["covers"][1] >= entries[failed[0]]["covers"][1]
+
+
+def test_large_results_reach_the_model_as_handles(p: scint.Session) -> None:
+    p.llm = mock = MockProvider(
+        [
+            {"program": "help()"},  # about 6,600 characters: more than result_chars
+            {"program": 'read(handle="h1", page=2)'},
+            {"program": 'read(handle="h1", page=9)'},
+            {"program": 'read(handle="h7")'},
+            {"program": 'self.spawn(name="sub", goal="read h1")'},
+            {"program": "self.sub.run(max_steps=2)"},
+            {"program": 'read(handle="h1", page=1)'},  # the child's step: it inherits its parent's handles
+            "read it",
+            "done",
+        ]
+    )
+    assert p.run(f"{LIT}.run(max_steps=8)").value == "done"
+    outputs = [e["outputs"][0] for e in transcript(p) if "outputs" in e]
+    first, page, bad_page, unknown = outputs[:4]
+    assert '"handle":"h1"' in first and '"pages":3' in first and 'read(handle="h1", page=1)' in first
+    assert len(first) < 1_000  # a preview, not the result
+    assert page.startswith("ok") and '"page":2' in page and '"pages":3' in page
+    assert "BadArguments" in bad_page and "page is from 1 to 3, not 9" in bad_page
+    assert "ActionError" in unknown and "there is no handle 'h7'" in unknown and "yours: h1" in unknown
+    child = p.view().get(f"{LIT}.sub")["transcript"][0]["outputs"][0]
+    assert child.startswith("ok") and '"page":1' in child
+    # the handle is recorded: the whole text, read back after replay
+    pages = [p.run(f'read(handle="h1", page={i})').value for i in (1, 2, 3)]
+    whole = "".join(page["text"] for page in pages)
+    assert whole.startswith("Scint: one statement") and len(whole) == pages[0]["chars"] > 6_000
+    assert p.replay().to_json() == p.view().to_json()
+    # another process may not read it
+    p.run('research.spawn(name="other", goal="x")')
+    with pytest.raises(scint.PermissionDenied, match="belongs to research.lit"):
+        p.run('read(handle="h1")', actor="process:research.other")
+    assert len(mock.history) == 9
+
+
+def test_result_chars_is_a_limit_of_the_session() -> None:
+    with scint.open("memory://", limits=scint.Limits(result_chars=100)) as s:
+        s.run('create_context("research", type="Thread"); research.spawn(name="lit", goal="g")')
+        s.llm = MockProvider([{"program": 'self.add_task(title="a"); self.add_task(title="b"); self.tasks()'}, "ok"])
+        s.run(f"{LIT}.run(max_steps=2)")
+        out = s.view().get(LIT)["transcript"][0]["outputs"][0]
+        assert '"research.lit.t1"' in out and '{"handle":"h1"' in out  # the short results whole, the long one kept
+        assert s.run('read(handle="h1")').value["text"].startswith('[{"path":"research.lit.t1"')
+    with pytest.raises(scint.BadArguments, match="result_chars"):
+        scint.Limits(result_chars=0)
+
+
+def test_nudges_after_two_failures_and_three_repeats(p: scint.Session) -> None:
+    p.llm = mock = MockProvider(
+        [
+            {"program": "self.nope()"},
+            {"program": "self.nope()"},
+            {"program": "self.tasks()"},
+            {"program": "self.tasks()"},
+            {"program": "self.tasks()"},
+            "done",
+        ]
+    )
+    assert p.run(f"{LIT}.run(max_steps=6)").value == "done"
+    nudges = [e["nudge"] for e in transcript(p) if "nudge" in e]
+    assert nudges == [NUDGE_FAILED, NUDGE_REPEATED]
+    third, sixth = mock.history[2].messages, mock.history[5].messages
+    assert third[-1]["content"] == f"Note: {NUDGE_FAILED}"
+    assert sixth[-1]["content"] == f"Note: {NUDGE_REPEATED}"
+    assert not any("Note:" in str(m["content"]) for m in mock.history[1].messages)
