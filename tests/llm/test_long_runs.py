@@ -137,7 +137,7 @@ def test_large_results_reach_the_model_as_handles(p: scint.Session) -> None:
     assert p.replay().to_json() == p.view().to_json()
     # another process may not read it
     p.run('research.spawn(name="other", goal="x")')
-    with pytest.raises(scint.PermissionDenied, match="belongs to research.lit"):
+    with pytest.raises(scint.PermissionDenied, match=r"belongs to research\.lit"):
         p.run('read(handle="h1")', actor="process:research.other")
     assert len(mock.history) == 9
 
