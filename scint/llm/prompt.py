@@ -6,7 +6,8 @@ window). Everything in it is read from the recorded transcript, so replay and vi
 never call a model.
 
 When the entries after the latest summary outgrow the window (`WINDOW_MAX` entries, or `WINDOW_CHARS` of prompt
-text), `prepare` asks the process's model, before the step's own call, for a new summary of the older ones: the
+text), `prepare` asks the process's model (or the provider set as `session.models["summaries"]`), before the
+step's own call, for a new summary of the older ones: the
 previous summary and the entries it does not cover yet, so a summary of summaries stays within `SUMMARY_CHARS`.
 It is recorded as a transcript entry `{"summary": text, "covers": [first, last]}` (transcript indices, the range
 it stands for); raw entries are never deleted. A summary call that fails is tried again (`SUMMARY_ATTEMPTS`, within
@@ -25,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from scint.errors import LLMError
 from scint.llm import control
 from scint.llm.docs import PROCESS_INSTRUCTIONS, describe_state
-from scint.llm.loop import MAY_FAIL, assistant_message, tool_message
+from scint.llm.loop import MAY_FAIL, PROVIDER, assistant_message, tool_message
 from scint.llm.provider import Message, Provider, Reply, ToolCall
 
 if TYPE_CHECKING:
@@ -42,6 +43,7 @@ SUMMARY_CHARS = 6_000  # of one summary kept
 SUMMARY_INPUT_CHARS = 60_000  # of the entries a summary request shows
 SUMMARY_ATTEMPTS = 2  # model calls per summary before the failure is recorded
 SUMMARY_BACKOFF = 4  # entries after a recorded failure before a summary is tried again
+SUMMARIES = "summaries"  # session.models[SUMMARIES], when set, writes every process's summaries
 _META = ("summary", "summary_failed")  # entries about the transcript, not items of it
 
 NUDGE_FAILED = (
@@ -215,7 +217,8 @@ def prepare(
     session: Host, path: str, state: dict[str, Any], provider: Provider, limits: Any, record: Record
 ) -> Generator[tuple[Any, ...], Reply, dict[str, Any]]:
     """Before a step's model call: record a nudge if one is due and, if the transcript outgrew its window, a
-    summary written by `provider` (a conversation step of its own: it yields the summary request). Returns the
+    summary written by `provider`, or by `session.models["summaries"]` when one is set (a conversation step of
+    its own: it yields the summary request). Returns the
     process's state as the step's prompt should read it. `limits` is the run's RunLimits: a summary spends its
     tokens, and is not tried once they are spent."""
     transcript = state.get("transcript", [])
@@ -226,7 +229,9 @@ def prepare(
         changed = True
     older = _due(transcript)
     if older is not None:
-        yield from _summarise(path, state, older, provider, limits, record)
+        models = getattr(session, "models", None)
+        summariser = models[SUMMARIES] if models is not None and SUMMARIES in models else None
+        yield from _summarise(path, state, older, provider, summariser, limits, record)
         changed = True
     return session.view(path=path).get(path) if changed else state
 
@@ -236,18 +241,22 @@ def _summarise(
     state: dict[str, Any],
     older: list[tuple[int, dict[str, Any]]],
     provider: Provider,
+    summariser: Provider | None,
     limits: Any,
     record: Record,
 ) -> Generator[tuple[Any, ...], Reply, None]:
     summary = latest_summary(state.get("transcript", []))
     covers = [summary["covers"][0] if summary is not None else older[0][0], older[-1][0]]
     request = _summary_request(path, state, older)
+    options: dict[str, Any] = {MAY_FAIL: True}
+    if summariser is not None:
+        options[PROVIDER] = provider = summariser
     started, tokens, problem = control.clock(), 0, "the run's limits left no model call for it"
     for _ in range(SUMMARY_ATTEMPTS):
         if limits.exhausted() is not None:
             break
         try:
-            reply: Reply = yield request, [], {MAY_FAIL: True}
+            reply: Reply = yield request, [], options
         except LLMError as exc:  # the service failed, or its reply could not be read: try again
             problem = str(exc)
             continue

@@ -3,13 +3,14 @@ results reach its model as handles read page by page, and nudges after failing o
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 import scint
-from scint.llm import MockProvider, RunLimits, run_process
+from scint.llm import MockProvider, RunLimits, arun_processes, run_process
 from scint.llm.prompt import NUDGE_FAILED, NUDGE_REPEATED, WINDOW_ITEMS, WINDOW_MAX, messages
 from scint.llm.provider import Request
 
@@ -104,6 +105,34 @@ def test_a_summary_call_that_keeps_failing_loses_nothing(p: scint.Session) -> No
     # a later attempt succeeded and covers everything the failed one would have
     summary = next(e for e in entries[failed[0] :] if "summary" in e)
     assert summary["covers"][0] == 0 and summary["covers"][1] >= entries[failed[0]]["covers"][1]
+
+
+def test_an_async_run_summarises_and_survives_a_failing_summary(p: scint.Session) -> None:
+    reply = script(30)
+    calls = {"summaries": 0}
+
+    def flaky(request: Request) -> Any:
+        if not request.tools:
+            calls["summaries"] += 1
+            if calls["summaries"] == 1:
+                raise ConnectionError("a blip")  # the first attempt fails, the second writes it
+        return reply(request)
+
+    p.llm = MockProvider([flaky] * 40)
+    assert asyncio.run(arun_processes(p, [LIT], 31)) == ["counted"]
+    entries = transcript(p)
+    assert [e["summary"] for e in entries if "summary" in e] == ["summary 1: counted up to step 25"]
+    assert not any("summary_failed" in e for e in entries)  # retried within the step
+
+
+def test_summaries_go_to_the_summaries_model_when_one_is_set(p: scint.Session) -> None:
+    p.models["summaries"] = summariser = MockProvider(["short summary"] * 5, model="small")
+    p.llm = mock = MockProvider([script(30)] * 40)
+    assert p.run(f"{LIT}.run(max_steps=31)").value == "counted"
+    assert all(r.tools for r in mock.history) and len(mock.history) == 31
+    assert len(summariser.history) == 1 and not summariser.history[0].tools
+    (summary,) = [e for e in transcript(p) if "summary" in e]
+    assert (summary["summary"], summary["model"]) == ("short summary", "small")
 
 
 def test_large_results_reach_the_model_as_handles(p: scint.Session) -> None:
