@@ -23,6 +23,8 @@ import json
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
 from scint.errors import LLMError
 from scint.llm import control
 from scint.llm.docs import PROCESS_INSTRUCTIONS, describe_state
@@ -37,7 +39,8 @@ __all__ = ["NUDGE_FAILED", "NUDGE_REPEATED", "WINDOW_ITEMS", "WINDOW_MAX", "mess
 WINDOW_ITEMS = 12  # entries a summary leaves after it (the newest), and a failed summary's clipped window
 WINDOW_MAX = 24  # entries after the latest summary before a new one is written
 WINDOW_CHARS = 48_000  # prompt characters of those entries before a new one is written
-ITEM_CHARS = 6_000  # characters of one text or output shown in a prompt
+ITEM_CHARS = 6_000  # characters of one text, program or output shown in a prompt
+CALLS_SHOWN = 8  # tool calls of one step shown in a prompt (with their outputs)
 SYSTEM_CHARS = 8_000  # of the declared system text shown
 SUMMARY_CHARS = 6_000  # of one summary kept
 SUMMARY_INPUT_CHARS = 60_000  # of the entries a summary request shows
@@ -112,9 +115,13 @@ def messages(session: Host, path: str, state: dict[str, Any]) -> list[Message]:
 def _entry_messages(entry: dict[str, Any]) -> list[Message]:
     out: list[Message] = []
     if "calls" in entry:
-        calls = [ToolCall(**c) for c in entry["calls"]]
-        out.append({"role": "assistant", "content": _clip(entry.get("text")), "tool_calls": entry["calls"]})
+        calls = [_shown(ToolCall(**c)) for c in entry["calls"][:CALLS_SHOWN]]
+        tool_calls = [c.as_dict() for c in calls]
+        out.append({"role": "assistant", "content": _clip(entry.get("text")), "tool_calls": tool_calls})
         out += [tool_message(c, _clip(o) or "") for c, o in zip(calls, entry.get("outputs", []), strict=False)]
+        if len(entry["calls"]) > CALLS_SHOWN:
+            more = len(entry["calls"]) - CALLS_SHOWN
+            out.append({"role": "user", "content": f"({more} more tool calls of that step are not shown here.)"})
     elif "messages" in entry:
         out.append({"role": "user", "content": _clip(delivered(entry["messages"]), 3 * ITEM_CHARS)})
     elif "nudge" in entry:
@@ -129,6 +136,15 @@ def _entry_messages(entry: dict[str, Any]) -> list[Message]:
             failed = f"Your last run failed: {_clip(entry['error'])}\nYou are run again: continue."
             out.append({"role": "user", "content": failed})
     return out
+
+
+def _shown(call: ToolCall) -> ToolCall:
+    """A recorded call as a prompt shows it: its program cut to ITEM_CHARS (the call's shape kept)."""
+    if len(call.input) <= ITEM_CHARS:
+        return call
+    if call.kind == "function" and call.program is not None:
+        return attrs.evolve(call, input=json.dumps({"program": _clip(call.program)}))
+    return attrs.evolve(call, input=_clip(call.input))
 
 
 def delivered(messages: list[dict[str, Any]]) -> str:

@@ -4,6 +4,7 @@ results reach its model as handles read page by page, and nudges after failing o
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -11,7 +12,7 @@ import pytest
 
 import scint
 from scint.llm import MockProvider, RunLimits, arun_processes, run_process
-from scint.llm.prompt import NUDGE_FAILED, NUDGE_REPEATED, WINDOW_ITEMS, WINDOW_MAX, messages
+from scint.llm.prompt import CALLS_SHOWN, ITEM_CHARS, NUDGE_FAILED, NUDGE_REPEATED, WINDOW_ITEMS, WINDOW_MAX, messages
 from scint.llm.provider import Request
 
 LIT = "research.lit"
@@ -201,3 +202,18 @@ def test_nudges_after_two_failures_and_three_repeats(p: scint.Session) -> None:
     assert third[-1]["content"] == f"Note: {NUDGE_FAILED}"
     assert sixth[-1]["content"] == f"Note: {NUDGE_REPEATED}"
     assert not any("Note:" in str(m["content"]) for m in mock.history[1].messages)
+
+
+def test_one_step_with_many_long_calls_shows_a_bounded_part_of_them(p: scint.Session) -> None:
+    long = "self.tasks()  # " + "x" * 9_000
+    p.llm = mock = MockProvider([[{"program": long}] + [{"program": f"self.tasks()  # {i}"} for i in range(11)], "ok"])
+    p.run(f"{LIT}.run(max_steps=2)")
+    step = transcript(p)[0]
+    assert len(step["calls"]) == 12 and len(step["outputs"]) == 12  # all recorded
+    second = mock.history[1].messages
+    (assistant,) = [m for m in second if m["role"] == "assistant"]
+    assert len(assistant["tool_calls"]) == CALLS_SHOWN
+    shown = json.loads(assistant["tool_calls"][0]["input"])["program"]  # still a function call's JSON
+    assert shown.startswith("self.tasks()  # xxx") and len(shown) <= ITEM_CHARS
+    assert sum(m["role"] == "tool" for m in second) == CALLS_SHOWN
+    assert second[-1]["content"] == "(4 more tool calls of that step are not shown here.)"
