@@ -43,6 +43,7 @@ ITEM_CHARS = 6_000  # characters of one text, program or output shown in a promp
 CALLS_SHOWN = 8  # tool calls of one step shown in a prompt (with their outputs)
 SYSTEM_CHARS = 8_000  # of the declared system text shown
 SUMMARY_CHARS = 6_000  # of one summary kept
+SUMMARY_ITEMS = 60  # entries one summary request covers (a longer backlog takes several steps' summaries)
 SUMMARY_INPUT_CHARS = 60_000  # of the entries a summary request shows
 SUMMARY_ATTEMPTS = 2  # model calls per summary before the failure is recorded
 SUMMARY_BACKOFF = 4  # entries after a recorded failure before a summary is tried again
@@ -93,15 +94,11 @@ def messages(session: Host, path: str, state: dict[str, Any]) -> list[Message]:
             }
         )
     items = pending(transcript)
-    if len(items) > WINDOW_MAX or _chars(items) > WINDOW_CHARS:  # no summary yet covers them (it failed)
-        kept = window(items)
-        out.append(
-            {
-                "role": "user",
-                "content": f"({len(items) - len(kept)} older transcript entries are left out here: summarising "
-                "them failed. They stay recorded.)",
-            }
-        )
+    if len(items) > WINDOW_MAX or _chars(items) > WINDOW_CHARS:  # no summary covers them yet (it failed, or
+        kept = window(items)  # the backlog takes several)
+        left = len(items) - len(kept)
+        note = f"({left} older transcript entries are left out here, not yet summarised; they stay recorded.)"
+        out.append({"role": "user", "content": note})
         items = kept
     for _, entry in items:
         out.extend(_entry_messages(entry))
@@ -211,7 +208,7 @@ def _due(transcript: list[dict[str, Any]]) -> list[tuple[int, dict[str, Any]]] |
                 return None
             break
     kept = window(items)
-    return items[: len(items) - len(kept)] or None
+    return items[: min(len(items) - len(kept), SUMMARY_ITEMS)] or None
 
 
 def _summary_request(path: str, state: dict[str, Any], older: list[tuple[int, dict[str, Any]]]) -> list[Message]:

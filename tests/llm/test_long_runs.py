@@ -12,7 +12,16 @@ import pytest
 
 import scint
 from scint.llm import MockProvider, RunLimits, arun_processes, run_process
-from scint.llm.prompt import CALLS_SHOWN, ITEM_CHARS, NUDGE_FAILED, NUDGE_REPEATED, WINDOW_ITEMS, WINDOW_MAX, messages
+from scint.llm.prompt import (
+    CALLS_SHOWN,
+    ITEM_CHARS,
+    NUDGE_FAILED,
+    NUDGE_REPEATED,
+    SUMMARY_ITEMS,
+    WINDOW_ITEMS,
+    WINDOW_MAX,
+    messages,
+)
 from scint.llm.provider import Request
 
 LIT = "research.lit"
@@ -217,3 +226,35 @@ def test_one_step_with_many_long_calls_shows_a_bounded_part_of_them(p: scint.Ses
     assert shown.startswith("self.tasks()  # xxx") and len(shown) <= ITEM_CHARS
     assert sum(m["role"] == "tool" for m in second) == CALLS_SHOWN
     assert second[-1]["content"] == "(4 more tool calls of that step are not shown here.)"
+
+
+def test_handles_and_summaries_outlive_the_session(persistent_url: str) -> None:
+    with scint.open(persistent_url) as s:
+        s.run('create_context("research", type="Thread"); research.spawn(name="lit", goal="count")')
+        s.llm = MockProvider([{"program": "help()"}, *[script(30)] * 40])
+        s.run(f"{LIT}.run(max_steps=32)")
+        before = s.view().get(LIT)
+        page = s.run('read(handle="h1", page=3)').value
+    with scint.open(persistent_url) as again:  # a new session: the store's snapshot and events, no model
+        assert again.run('read(handle="h1", page=3)').value == page
+        state = again.view().get(LIT)
+        assert state["transcript"] == before["transcript"] and any("summary" in e for e in state["transcript"])
+        assert messages(again, LIT, state)[2]["content"].startswith("A summary of your earlier work")
+
+
+def test_a_long_backlog_is_summarised_in_bounded_requests(p: scint.Session) -> None:
+    p.models["summaries"] = MockProvider([ConnectionError("down")] * 100)  # no summary for 100 steps
+    p.llm = MockProvider([script(100)] * 101)
+    run_process(p, LIT, 100, limits=RunLimits(max_steps=300))
+    entries = transcript(p)
+    assert not any("summary" in e for e in entries) and sum("summary_failed" in e for e in entries) >= 10
+    p.models["summaries"] = summariser = MockProvider([f"summary {i}" for i in range(1, 5)])
+    p.llm = mock = MockProvider([script(3)] * 4)
+    run_process(p, LIT, 3)
+    covers = [e["covers"] for e in transcript(p) if "summary" in e]
+    assert len(covers) == 2 and covers[0][0] == covers[1][0] == 0 and covers[0][1] < covers[1][1]
+    items = [i for i, e in enumerate(entries) if "calls" in e or "text" in e]
+    assert covers[0][1] == items[SUMMARY_ITEMS - 1]  # one request covers at most SUMMARY_ITEMS entries
+    assert all(len(r.messages[-1]["content"]) < 70_000 for r in summariser.history)
+    assert "not yet summarised" in str(mock.history[0].messages)
+    assert "not yet summarised" not in str(mock.history[1].messages)
