@@ -258,3 +258,11 @@ def test_a_long_backlog_is_summarised_in_bounded_requests(p: scint.Session) -> N
     assert all(len(r.messages[-1]["content"]) < 70_000 for r in summariser.history)
     assert "not yet summarised" in str(mock.history[0].messages)
     assert "not yet summarised" not in str(mock.history[1].messages)
+
+
+def test_the_prompt_carries_the_declared_system_text_and_capabilities(p: scint.Session) -> None:
+    p.run(f'{LIT}.configure(settings={{"system": "You are a careful librarian.", "can": ["self.**", "read"]}})')
+    p.llm = mock = MockProvider(["done"])
+    p.run(f"{LIT}.run(max_steps=1)")
+    system = mock.history[0].messages[0]["content"]
+    assert "You are a careful librarian." in system and "Your capabilities: self.**, read" in system
