@@ -289,7 +289,11 @@ def _handled(value: Any, keep: Callable[[str], dict[str, Any]], limit: int, note
 
 def _handle_of(text: str, keep: Callable[[str], dict[str, Any]], notes: list[str]) -> dict[str, Any]:
     """`text` kept as a handle: what the model reads in its place, and a note on reading it."""
-    kept = keep(text)
+    try:
+        kept = keep(text)
+    except ScintError as exc:  # the program is committed: its output says what could not be kept, and why
+        notes.append(f"a result of {len(text):,} characters is cut to a preview: it could not be kept ({exc})")
+        return {"chars": len(text), "preview": text[:PREVIEW_CHARS]}
     hid, pages = kept["handle"], kept["pages"]
     notes.append(
         f"{hid}: a result of {len(text):,} characters, too long to show whole; "

@@ -266,3 +266,12 @@ def test_the_prompt_carries_the_declared_system_text_and_capabilities(p: scint.S
     p.run(f"{LIT}.run(max_steps=1)")
     system = mock.history[0].messages[0]["content"]
     assert "You are a careful librarian." in system and "Your capabilities: self.**, read" in system
+
+
+def test_a_result_that_cannot_be_kept_is_cut_and_says_why(p: scint.Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("scint.core.handles.MAX_HANDLES", 0)
+    p.llm = MockProvider([{"program": "help()"}, "done"])
+    assert p.run(f"{LIT}.run(max_steps=2)").value == "done"
+    out = transcript(p)[0]["outputs"][0]
+    assert out.startswith("ok") and '"preview":"Scint: one statement' in out and len(out) < 1_000
+    assert "could not be kept (a branch holds at most 0 handles)" in out
