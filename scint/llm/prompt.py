@@ -41,7 +41,7 @@ WINDOW_MAX = 24  # entries after the latest summary before a new one is written
 WINDOW_CHARS = 48_000  # prompt characters of those entries before a new one is written
 ITEM_CHARS = 6_000  # characters of one text, program or output shown in a prompt
 CALLS_SHOWN = 8  # tool calls of one step shown in a prompt (with their outputs)
-SYSTEM_CHARS = 8_000  # of the declared system text shown
+SYSTEM_CHARS = 8_000  # of the declared system text shown, and of the goal
 SUMMARY_CHARS = 6_000  # of one summary kept
 SUMMARY_ITEMS = 60  # entries one summary request covers (a longer backlog takes several steps' summaries)
 SUMMARY_INPUT_CHARS = 60_000  # of the entries a summary request shows
@@ -80,7 +80,7 @@ def messages(session: Host, path: str, state: dict[str, Any]) -> list[Message]:
         system += "\n\nYour capabilities: " + _clip(", ".join(map(str, state["can"])), 2_000)
     out: list[Message] = [
         {"role": "system", "content": system + "\n\n" + describe_state(session, path)},
-        {"role": "user", "content": f"Your goal: {state.get('goal') or '(none given)'}"},
+        {"role": "user", "content": f"Your goal: {_clip(str(state.get('goal') or '(none given)'), SYSTEM_CHARS)}"},
     ]
     transcript = state.get("transcript", [])
     summary = latest_summary(transcript)
