@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -275,3 +276,24 @@ def test_a_result_that_cannot_be_kept_is_cut_and_says_why(p: scint.Session, monk
     out = transcript(p)[0]["outputs"][0]
     assert out.startswith("ok") and '"preview":"Scint: one statement' in out and len(out) < 1_000
     assert "could not be kept (a branch holds at most 0 handles)" in out
+
+
+def test_handles_summaries_and_nudges_export_load_and_rerun(p: scint.Session, tmp_path: Path) -> None:
+    p.llm = MockProvider(
+        [{"program": "help()"}, {"program": "self.nope()"}, {"program": "self.nope()"}, *[script(30)] * 40]
+    )
+    p.run(f"{LIT}.run(max_steps=34)")
+    entries = transcript(p)
+    assert any("summary" in e for e in entries) and any("nudge" in e for e in entries)
+    page = p.run('read(handle="h1", page=2)').value
+    p.export(tmp_path / "run.jsonl")
+    with scint.load(tmp_path / "run.jsonl") as loaded:  # no model: the recorded summaries and handles
+        assert loaded.view().get(LIT)["transcript"] == entries
+        assert loaded.run('read(handle="h1", page=2)').value == page
+    # a rerun asks the model again: the handle is made again on the new branch, not copied
+    p.llm = again = MockProvider([{"program": "help()"}, "done"])
+    report = p.rerun(since=p.log()[-1].version, branch="again")
+    assert report.failures == () and len(again.history) == 2
+    p.checkout("again")
+    assert p.run('read(handle="h1", page=2)').value == page
+    assert not any("summary" in e for e in transcript(p))
