@@ -1,5 +1,6 @@
-"""The language's built-in functions (`create_context`, `drop_context`, `contexts`, `help`, and the messages:
-`send`, `reply`, `inbox`) and the `history` context, as Specs the interpreter binds and type-checks like any action."""
+"""The language's built-in functions (`create_context`, `drop_context`, `contexts`, `help`, the messages:
+`send`, `reply`, `inbox`, and `read` for handles) and the `history` context, as Specs the interpreter binds and
+type-checks like any action."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from scint.contexts.builtin import Process
 from scint.contexts.help import cheat_sheet, tool_lines, topic_help
 from scint.contexts.registry import registered
 from scint.contexts.usage import check_budget
+from scint.core.handles import read
 from scint.core.interpreter import Builtins, Interpreter
 from scint.core.messages import inbox, reply, send
 from scint.errors import PermissionDenied
@@ -106,6 +108,6 @@ def make_builtins(history: HistoryAccess) -> Builtins:
 
     kinds = {"create_context": "action", "drop_context": "action", "branch": "action", "checkout": "action"}
     kinds.update(send="action", reply="action")
-    functions = _specs(create_context, drop_context, contexts, help, send, reply, inbox, kinds=kinds)
+    functions = _specs(create_context, drop_context, contexts, help, send, reply, inbox, read, kinds=kinds)
     history_specs = _specs(log, branches, branch, checkout, diff, at, kinds=kinds)
     return Builtins(functions, history_specs)

@@ -350,6 +350,7 @@ _BUILTIN_ARGS: dict[str, dict[str, tuple[type, ...]]] = {
     "propose": {"proposer": (str,), "program": (str,), "version": (int,), "self_path": (str, type(None))},
     "proposal_error": {"id": (str,), "error": (str,)},
     "decide": {"id": (str,), "status": (str,), "by": (str,), "reason": (str, type(None))},
+    "handle": {"owner": (str,), "text": (str,)},  # a statement result kept for `read` (scint/core/handles.py)
 }
 
 

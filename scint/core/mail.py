@@ -1,11 +1,13 @@
-"""A branch's messages and proposals (SPEC sections 11 and 12): state kept beside the contexts, changed only by
-applying recorded events, so replay rebuilds it with no model, backend or person called.
+"""A branch's messages, proposals and handles (SPEC sections 11, 12 and 14): state kept beside the contexts,
+changed only by applying recorded events, so replay rebuilds it with no model, backend or person called.
 
 Messages (`m1`, `m2` ... per branch) and proposals (`p1`, `p2` ...) live here rather than in a context: they are
 addressed to processes and to people (`human`, `human:<name>`), who have no context, and `render("json")` holds
-the contexts' state only. The events are recorded at the root (path ""): `send`, `reply`, `deliver`, `propose`,
-`proposal_error` and `decide`. `Mail` takes part in a program's transaction like a context: it is checkpointed
-before its first change (the lengths of its lists and a copy of each entry it changes) and put back on rollback.
+the contexts' state only. A handle (`h1`, `h2` ...) keeps a statement result too large to show a model whole, for
+`read(handle, page)` (scint/core/handles.py); it belongs to the process whose call produced it. The events are
+recorded at the root (path ""): `send`, `reply`, `deliver`, `propose`, `proposal_error`, `decide` and `handle`.
+`Mail` takes part in a program's transaction like a context: it is checkpointed before its first change (the
+lengths of its lists and a copy of each entry it changes) and put back on rollback.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from scint.errors import HistoryError
 
 __all__ = ["MAIL_ACTIONS", "PROPOSAL_STATUSES", "Mail", "address_of"]
 
-MAIL_ACTIONS = frozenset({"send", "reply", "deliver", "propose", "proposal_error", "decide"})
+MAIL_ACTIONS = frozenset({"send", "reply", "deliver", "propose", "proposal_error", "decide", "handle"})
 PROPOSAL_STATUSES = ("pending", "approved", "rejected")
 KINDS = ("query", "read", "stop", "reply")
 
@@ -46,41 +48,51 @@ def addressed_to(message: dict[str, Any], address: str) -> bool:
 
 
 class Mail:
-    """Every message and proposal of a branch, in the order recorded."""
+    """Every message, proposal and handle of a branch, in the order recorded."""
 
-    __slots__ = ("_journal", "messages", "proposals")
+    __slots__ = ("_journal", "handles", "messages", "proposals")
 
-    def __init__(self, messages: list[dict[str, Any]] | None = None, proposals: list[dict[str, Any]] | None = None):
+    def __init__(
+        self,
+        messages: list[dict[str, Any]] | None = None,
+        proposals: list[dict[str, Any]] | None = None,
+        handles: list[dict[str, Any]] | None = None,
+    ):
         self.messages: list[dict[str, Any]] = messages or []
         self.proposals: list[dict[str, Any]] = proposals or []
+        self.handles: list[dict[str, Any]] = handles or []  # only ever appended
         self._journal: dict[tuple[str, int], dict[str, Any]] | None = None
 
     def __bool__(self) -> bool:
-        return bool(self.messages or self.proposals)
+        return bool(self.messages or self.proposals or self.handles)
 
     def to_data(self) -> dict[str, Any]:
-        return {"messages": self.messages, "proposals": self.proposals}
+        data = {"messages": self.messages, "proposals": self.proposals}
+        if self.handles:
+            data["handles"] = self.handles
+        return data
 
     @classmethod
     def from_data(cls, data: Any) -> Mail:
         if type(data) is not dict:
             return cls()
-        return cls(list(data.get("messages") or []), list(data.get("proposals") or []))
+        return cls(*(list(data.get(k) or []) for k in ("messages", "proposals", "handles")))
 
     # -- transactions (MapState calls these as it does a context's) ------------------------------------------
 
-    def __scint_checkpoint__(self) -> tuple[int, int, dict[tuple[str, int], dict[str, Any]]]:
+    def __scint_checkpoint__(self) -> tuple[int, int, int, dict[tuple[str, int], dict[str, Any]]]:
         self._journal = {}
-        return len(self.messages), len(self.proposals), self._journal
+        return len(self.messages), len(self.proposals), len(self.handles), self._journal
 
     def __scint_restore__(self, token: Any) -> None:
-        messages, proposals, journal = token
+        messages, proposals, handles, journal = token
         for (which, i), old in journal.items():
             entries = self.messages if which == "m" else self.proposals
             if i < len(entries):
                 entries[i] = old
         del self.messages[messages:]
         del self.proposals[proposals:]
+        del self.handles[handles:]
         self._journal = None
 
     def __scint_commit__(self) -> None:
@@ -104,6 +116,10 @@ class Mail:
     def proposal(self, pid: Any) -> dict[str, Any] | None:
         i = _number(pid, "p")
         return self.proposals[i - 1] if i is not None and i <= len(self.proposals) else None
+
+    def handle(self, hid: Any) -> dict[str, Any] | None:
+        i = _number(hid, "h")
+        return self.handles[i - 1] if i is not None and i <= len(self.handles) else None
 
     def inbox(self, address: str, unread: bool = True) -> list[dict[str, Any]]:
         return [m for m in self.messages if addressed_to(m, address) and not (unread and m["read"])]
@@ -200,8 +216,16 @@ class Mail:
             text = f"your proposal {id} was rejected by {by}: {reason}"
         return self._post(now=now, sender=address_of(by), to=address_of(p["proposer"]), kind="read", content=text)
 
+    def _handle(self, *, now: str, owner: str, text: str) -> str:
+        """Keep a statement result too large to show a model whole (`text`, its JSON) for `owner` (a process)."""
+        if type(text) is not str or type(owner) is not str:
+            raise HistoryError("the history records a handle that is not text")
+        hid = f"h{len(self.handles) + 1}"
+        self.handles.append({"id": hid, "owner": owner, "text": text, "time": now})
+        return hid
+
     def copy(self) -> Mail:
-        return Mail(copy_value(self.messages), copy_value(self.proposals))
+        return Mail(copy_value(self.messages), copy_value(self.proposals), list(self.handles))
 
 
 def _number(ident: Any, letter: str) -> int | None:

@@ -44,6 +44,9 @@ class Limits:
     max_value_chars: int = attrs.field(default=4_000_000, validator=_positive)
     max_run_items: int = attrs.field(default=1_000_000, validator=_positive)
     max_run_chars: int = attrs.field(default=32_000_000, validator=_positive)
+    # What a model reads: a statement result longer than this (as JSON) reaches a process's model as a handle (`h3`)
+    # with a preview and its size; `read(handle, page=1)` returns one page (SPEC 14).
+    result_chars: int = attrs.field(default=4_000, validator=_positive)
 
 
 DEFAULT_LIMITS = Limits()

@@ -4,7 +4,9 @@ by hand.
 
 The drivers are where a provider's output enters Scint: whatever the provider returns is `checked`; a reply that
 cannot be read is thrown into the conversation as MalformedReply (a process run feeds it back to its model, `ask`
-lets it out), and anything but a ScintError that a provider raises becomes an LLMError."""
+lets it out), and anything but a ScintError that a provider raises becomes an LLMError. A request whose options
+say `MAY_FAIL` (a process's summary call, scint/llm/prompt.py) has any LLMError thrown into the conversation
+instead, which decides what to do; one that names a `PROVIDER` goes to that provider."""
 
 from __future__ import annotations
 
@@ -16,9 +18,15 @@ from typing import Any
 from scint.errors import LLMError, ScintError
 from scint.llm.provider import MalformedReply, Message, Provider, Reply, ToolCall, checked
 
-__all__ = ["Conversation", "adrive", "assistant_message", "drive", "program_in", "tool_message"]
+__all__ = ["MAY_FAIL", "PROVIDER", "Conversation", "adrive", "assistant_message", "drive", "program_in", "tool_message"]
 
 Conversation = Generator[tuple[Any, ...], Reply, Any]
+
+# Request options for the drivers, never passed to a provider: a failure goes back to the conversation; the
+# provider to ask instead of the driver's.
+MAY_FAIL = "_may_fail"
+PROVIDER = "_provider"
+_OURS = (MAY_FAIL, PROVIDER)
 
 _FENCE = re.compile(r"```[A-Za-z0-9_-]*[ \t]*\n(.*?)```", re.S)
 
@@ -29,8 +37,11 @@ def drive(conversation: Conversation, provider: Provider) -> Any:
         request = next(conversation)
         while True:
             try:
-                reply = checked(_call(provider, provider.complete, request), provider)
-            except MalformedReply as exc:
+                model = _provider(request, provider)
+                reply = checked(_call(model, model.complete, request), model)
+            except LLMError as exc:
+                if not (isinstance(exc, MalformedReply) or _may_fail(request)):
+                    raise
                 request = conversation.throw(exc)
             else:
                 request = conversation.send(reply)
@@ -44,9 +55,12 @@ async def adrive(conversation: Conversation, provider: Provider) -> Any:
         request = next(conversation)
         while True:
             try:
-                pending = _call(provider, provider.acomplete, request)
-                reply = checked(await _awaited(provider, pending), provider)
-            except MalformedReply as exc:
+                model = _provider(request, provider)
+                pending = _call(model, model.acomplete, request)
+                reply = checked(await _awaited(model, pending), model)
+            except LLMError as exc:
+                if not (isinstance(exc, MalformedReply) or _may_fail(request)):
+                    raise
                 request = conversation.throw(exc)
             else:
                 request = conversation.send(reply)
@@ -54,9 +68,19 @@ async def adrive(conversation: Conversation, provider: Provider) -> Any:
         return stop.value
 
 
+def _may_fail(request: tuple[Any, ...]) -> bool:
+    return len(request) > 2 and bool(request[2].get(MAY_FAIL))
+
+
+def _provider(request: tuple[Any, ...], default: Provider) -> Provider:
+    """The provider a request names (`PROVIDER`: a process's summaries may go to another model), else `default`."""
+    named = request[2].get(PROVIDER) if len(request) > 2 else None
+    return named if named is not None else default
+
+
 def _call(provider: Provider, method: Callable[..., Any], request: tuple[Any, ...]) -> Any:
     messages, tools, *rest = request
-    options = {k: v for k, v in (rest[0] if rest else {}).items() if _takes(method, k)}
+    options = {k: v for k, v in (rest[0] if rest else {}).items() if k not in _OURS and _takes(method, k)}
     try:
         return method(messages, tools, **options)
     except ScintError:

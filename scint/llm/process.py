@@ -39,11 +39,10 @@ from scint.contexts.types import copy_value
 from scint.contexts.usage import why_not
 from scint.dsl import Assign, Const, DictValue, Limits, ListValue, Program, literal, parse
 from scint.errors import ActionError, BadArguments, LimitExceeded, LLMError, PermissionDenied, ScintError
-from scint.llm import control
-from scint.llm.docs import PROCESS_INSTRUCTIONS, describe_state
+from scint.llm import control, prompt
 from scint.llm.endpoints import endpoint_name
-from scint.llm.loop import Conversation, adrive, assistant_message, drive, tool_message
-from scint.llm.provider import MalformedReply, Message, Provider, Reply, RunFailed, ToolCall
+from scint.llm.loop import Conversation, adrive, drive
+from scint.llm.provider import MalformedReply, Message, Provider, Reply, RunFailed
 from scint.llm.tools import ATOMIC_ONLY, run_call, tools
 
 if TYPE_CHECKING:
@@ -298,6 +297,7 @@ def _steps(
         state = session.view(path=path).get(path)
         if state.get("status") == "waiting":  # its last step proposed a program: no steps until it is decided
             return None
+        state = yield from prompt.prepare(session, path, state, provider, active.limits, record)  # nudge, summary
         messages = _messages(session, path, state)
         started = control.clock()
         try:
@@ -341,15 +341,6 @@ def _deliver(session: Host, path: str) -> list[Any]:
     return deliver(path) if deliver is not None else []
 
 
-def _delivered(messages: list[dict[str, Any]]) -> str:
-    """Messages delivered to a process, as its model reads them."""
-    lines = ["Messages for you (answer a query with reply(to=ID, content=...); a `stop` asks you to finish):"]
-    for m in messages:
-        about = f" (answering {m['reply_to']})" if m.get("reply_to") else ""
-        lines.append(f"[{m['id']}] {m['kind']} from {m['from']}{about}: {m['content']}")
-    return "\n".join(lines)
-
-
 def _why_not(session: Host, path: str) -> tuple[str, bool] | None:
     """Why the process may take no step now (held, or out of budget), read from the head; or None. (The live
     contexts, read only: a view would copy the whole map before every step.)"""
@@ -368,32 +359,7 @@ def _spent(started: float, tokens: int) -> dict[str, Any]:
 
 
 def _messages(session: Host, path: str, state: dict[str, Any]) -> list[Message]:
-    system = PROCESS_INSTRUCTIONS.format(path=path) + "\n\n" + describe_state(session, path)
-    messages: list[Message] = [
-        {"role": "system", "content": system},
-        {"role": "user", "content": f"Your goal: {state.get('goal') or '(none given)'}"},
-    ]
-    for entry in state.get("transcript", []):
-        if "calls" in entry:
-            calls = [ToolCall(**c) for c in entry["calls"]]
-            messages.append({"role": "assistant", "content": entry.get("text"), "tool_calls": entry["calls"]})
-            messages += [tool_message(c, out) for c, out in zip(calls, entry.get("outputs", []), strict=False)]
-        elif "messages" in entry:
-            messages.append({"role": "user", "content": _delivered(entry["messages"])})
-        else:
-            if entry.get("text"):
-                messages.append(assistant_message(Reply(text=entry["text"])))
-            if "unreadable" in entry:
-                problem = f"Your last reply could not be read: {entry['unreadable']}."
-                messages.append({"role": "user", "content": problem + " Call the `scint` tool, or answer in words."})
-            elif "error" in entry:
-                failed = f"Your last run failed: {entry['error']}\nYou are run again: continue."
-                messages.append({"role": "user", "content": failed})
-    if messages[-1]["role"] == "assistant" and "tool_calls" not in messages[-1]:
-        messages.append({"role": "user", "content": "You are run again: continue towards the goal, or answer."})
-    elif messages[-1]["role"] == "tool" and state.get("status") == "stopped":
-        messages.append({"role": "user", "content": "You were stopped and are run again: continue."})
-    return messages
+    return prompt.messages(session, path, state)  # bounded however long the run (scint/llm/prompt.py)
 
 
 def _record(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextvars
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +39,7 @@ __all__ = [
 ]
 
 MAX_OUTPUT_CHARS = 8_000
+PREVIEW_CHARS = 300  # characters of a handle's value shown in the tool output
 PROGRAM_PARAM = "A Scint program (statements separated by newlines or ;)."
 
 # Set while a program that must be atomic runs (an `ask` attempt, a tool call from outside a process): it names
@@ -213,7 +214,26 @@ def run_call(
                 result = session.run(program, actor=actor, request=request, scope=scope)
     except ScintError as exc:
         return format_error(exc), None
-    return format_result(result), result
+    keep_handle = getattr(session, "keep_handle", None)  # a host without handles clips large results
+    if self_path is None or keep_handle is None or not isinstance(program, Program):
+        return format_result(result), result
+    kept: list[Any] = []
+
+    def keep(text: str) -> dict[str, Any]:
+        handle, events = keep_handle(self_path, text)
+        kept.extend(events)
+        return handle
+
+    reads = [_is_read(stmt) for stmt in program.statements]
+    output = format_result(result, keep=keep, result_chars=session.limits.result_chars, exempt=reads)
+    if kept and attrs.has(type(result)):  # the handles' events belong to the call's record
+        result = attrs.evolve(result, events=(*result.events, *kept))
+    return output, result
+
+
+def _is_read(stmt: Any) -> bool:
+    call = stmt.call if type(stmt) is Assign else stmt
+    return tuple(call.path) == ("read",)
 
 
 def absolute(program: Program, self_path: str) -> Program:
@@ -229,14 +249,57 @@ def absolute(program: Program, self_path: str) -> Program:
     return parse(format_program(attrs.evolve(program, statements=tuple(statements))))
 
 
-def format_result(result: RunResult) -> str:
-    """A program's results for the model: the branch version and each statement's value, as JSON."""
+def format_result(
+    result: RunResult,
+    *,
+    keep: Callable[[str], dict[str, Any]] | None = None,
+    result_chars: int = 4_000,
+    exempt: list[bool] | None = None,
+) -> str:
+    """A program's results for the model: the branch version and each statement's value, as JSON.
+
+    With `keep` (a process's call: it records a handle and returns its id, size and pages), a statement's value
+    longer than `result_chars` is shown as its handle, a preview and its size (`exempt` statements, `read` calls,
+    never are); an output still longer than MAX_OUTPUT_CHARS is kept whole as one handle. Without it, the output
+    is cut."""
     values = list(result.values)
+    notes: list[str] = []
+    if keep is not None:
+        values = [
+            _handled(v, keep, result_chars, notes) if not (exempt and i < len(exempt) and exempt[i]) else v
+            for i, v in enumerate(values)
+        ]
     body = json.dumps(values[0] if len(values) == 1 else values, ensure_ascii=False, separators=(",", ":"))
     if len(body) > MAX_OUTPUT_CHARS:
-        body = body[: MAX_OUTPUT_CHARS - 40] + f"... ({len(body):,} characters in all)"
+        if keep is not None:
+            notes = []
+            body = json.dumps(_handle_of(body, keep, notes), ensure_ascii=False, separators=(",", ":"))
+        else:
+            body = body[: MAX_OUTPUT_CHARS - 40] + f"... ({len(body):,} characters in all)"
     changed = f"committed, version {result.version}" if result.events else f"version {result.version}"
-    return f"ok ({changed}): {body}"
+    return "\n".join([f"ok ({changed}): {body}", *notes])
+
+
+def _handled(value: Any, keep: Callable[[str], dict[str, Any]], limit: int, notes: list[str]) -> Any:
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    if len(text) <= limit:
+        return value
+    return _handle_of(value if isinstance(value, str) else text, keep, notes)  # text is kept as it is
+
+
+def _handle_of(text: str, keep: Callable[[str], dict[str, Any]], notes: list[str]) -> dict[str, Any]:
+    """`text` kept as a handle: what the model reads in its place, and a note on reading it."""
+    try:
+        kept = keep(text)
+    except ScintError as exc:  # the program is committed: its output says what could not be kept, and why
+        notes.append(f"a result of {len(text):,} characters is cut to a preview: it could not be kept ({exc})")
+        return {"chars": len(text), "preview": text[:PREVIEW_CHARS]}
+    hid, pages = kept["handle"], kept["pages"]
+    notes.append(
+        f"{hid}: a result of {len(text):,} characters, too long to show whole; "
+        f'read(handle="{hid}", page=1) returns page 1 of {pages}'
+    )
+    return {"handle": hid, "chars": len(text), "pages": pages, "preview": text[:PREVIEW_CHARS]}
 
 
 def format_error(exc: ScintError) -> str:

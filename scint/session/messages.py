@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from scint.core.handles import keep, pages_of
 from scint.core.interpreter import Interpreter
 from scint.session import approval
 
@@ -71,6 +72,19 @@ class Messaging:
 
         with self._lock:
             return approval._runtime(self, f"process:{path}", deliver, self_path=path)
+
+    def keep_handle(self: Session, path: str, text: str) -> tuple[dict[str, Any], list[Any]]:
+        """Keep `text` (a statement result too large to show a model whole) as a handle of the process at
+        `path`, in a program of its own (SPEC 14); returns {"handle": "h3", "chars", "pages"} and its events."""
+        self._check_open()
+
+        def kept(it: Interpreter) -> tuple[dict[str, Any], list[Any]]:
+            hid = keep(it, path, text)
+            chars = len(it.state.mail.handle(hid)["text"])  # type: ignore[index]
+            return {"handle": hid, "chars": chars, "pages": pages_of(chars)}, list(it.events)
+
+        with self._lock:
+            return approval._runtime(self, f"process:{path}", kept, self_path=path)
 
 
 def format_message(m: dict[str, Any]) -> str:

@@ -2,8 +2,9 @@
 
 It serves /v1/chat/completions and /v1/responses with scripted replies, rendered in each API's shape, and records
 every request body. A scripted reply is a string (text, no tool call), `{"program": P}` (a function tool call),
-`{"custom": P}` (a custom tool call), a list of such dicts, or `{"raw": DOC}` (DOC sent as it is, whatever its
-shape). With `refuse_tool_choice` set, a request that names a `tool_choice` gets a 400 saying it is unsupported."""
+`{"custom": P}` (a custom tool call), a list of such dicts, `{"raw": DOC}` (DOC sent as it is, whatever its
+shape), `{"status": 500}` (the service fails with that status), or a function of the request body returning one
+of these. With `refuse_tool_choice` set, a request that names a `tool_choice` gets a 400 saying it is unsupported."""
 
 from __future__ import annotations
 
@@ -69,8 +70,12 @@ class FakeOpenAI:
             reply = self.replies.popleft()
             self._n += 1
             n = self._n
+        if callable(reply):  # a function of the request body: the reply to it
+            reply = reply(body)
         if isinstance(reply, dict) and "raw" in reply:
             return 200, reply["raw"]
+        if isinstance(reply, dict) and "status" in reply:  # the service fails
+            return reply["status"], {"error": {"message": reply.get("message", "server error"), "type": "server_error"}}
         text, calls = _split(reply)
         model = body.get("model", "fake")
         if path.endswith("/chat/completions"):

@@ -60,7 +60,9 @@ def test_a_process_may_call_only_what_its_capabilities_allow(p: scint.Session) -
         [{"program": 'notes.put(key="x", value=1)'}, {"program": "notes.keys()"}, {"program": "self.tasks()"}, "ok"]
     )
     p.run("research.lit.run()")
-    outputs = [step["outputs"][0] for step in p.view().get("research.lit")["transcript"][:3]]
+    transcript = p.view().get("research.lit")["transcript"]
+    outputs = [step["outputs"][0] for step in transcript if "outputs" in step]
+    assert "nudge" in transcript[2]  # two failing steps in a row: the third prompt says so (SPEC 14)
     assert outputs[0].startswith("error: PermissionDenied: statement 1")
     assert "lacks the capability `notes.put`" in outputs[0]
     assert "lacks the capability `notes.keys`" in outputs[1]  # reading another context needs a capability too
