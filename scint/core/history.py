@@ -25,6 +25,7 @@ from scint.contexts.registry import get_type
 from scint.contexts.types import copy_value
 from scint.contexts.unloaded import not_loaded
 from scint.core.bindings import is_param_name
+from scint.core.codec import decode_state
 from scint.core.map import ContextMap, branch_id
 from scint.errors import HistoryError
 
@@ -173,12 +174,11 @@ def fast_lineage(app: Application, name: str, upto: int | None = None) -> Iterat
     agg_id = branch_id(name)
     gt = 1
     page = 10_000
-    decode = json.JSONDecoder().decode  # str in, no per-call encoding detection
     while True:
         batch = app.recorder.select_events(agg_id, gt=gt, lte=lte, limit=page)
         for stored in batch:
             if stored.topic == _APPLIED_TOPIC:
-                yield base + stored.originator_version - 1, decode(stored.state.decode())["v"]
+                yield base + stored.originator_version - 1, decode_state(stored.state)
         if len(batch) < page:
             return
         gt = batch[-1].originator_version

@@ -24,6 +24,7 @@ from scint.contexts.types import is_json
 from scint.core.bindings import statement_refs
 from scint.core.budget import Budget
 from scint.core.capabilities import Capabilities, actor_capabilities, check_call, check_grant
+from scint.core.codec import call_text
 from scint.core.map import ContextMap
 from scint.core.spawning import check_spawn
 from scint.core.state import MapState
@@ -115,6 +116,8 @@ class Interpreter:
         self.steps = 0
         self._where: tuple[str, int] = ("", 0)  # the statement being run: its source and number
         self._text: str | None = None  # the whole program's text, kept with its first event
+        self._sources: list[str] = []  # the statement of each event recorded
+        self._first_meta: dict[str, Any] | None = None  # the provenance of the first event recorded
 
     # -- programs --------------------------------------------------------------------------------------------
 
@@ -123,7 +126,11 @@ class Interpreter:
         self.bindings = env = {}
         self._text = program.source
         scope = ChainMap(env, self.params) if self.params else env  # its own assignments first, then params
-        return self._statements(program, scope, depth=0, via=None)
+        values = self._statements(program, scope, depth=0, via=None)
+        first = self._first_meta
+        if first is not None and first.get("text") == "\n".join(self._sources):
+            del first["text"]  # the program is its events' statements, one per line: the log joins them again
+        return values
 
     def _statements(self, program: Program, env: MutableMapping[str, Any], depth: int, via: int | None) -> list[Any]:
         values = []
@@ -316,11 +323,16 @@ class Interpreter:
     def record(self, path: str, action: str, args: dict[str, Any]) -> Any:
         """Record an action as an event (applying it) and return its result."""
         source, index = self._where
-        meta: dict[str, Any] = {"actor": self.actor, "source": source, "program": self.program_id, "n": index}
+        # Lean provenance (scint/core/codec.py): the statement only when the call's arguments do not spell it.
+        meta: dict[str, Any] = {"actor": self.actor, "program": self.program_id, "n": index}
+        if source != call_text(path, action, args):
+            meta["source"] = source
+        self._sources.append(source)
         target = get_type(args["type"]) if path == "" and action == "create_context" else self.state.contexts.get(path)
         if target is not None and target.schema_version > 1:
             meta["tv"] = target.schema_version  # which version of the type recorded this event
         if not self.events:
+            self._first_meta = meta
             if self._text and self._text.strip() != source:  # unless the first event's statement says it all
                 meta["text"] = self._text
             if self.request is not None:
