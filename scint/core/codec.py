@@ -35,6 +35,7 @@ _LEAN_STATE = b"\x02"
 _APPLIED_KEYS = ("timestamp", "path", "action", "args", "meta")
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _LITERAL = json.JSONEncoder(ensure_ascii=False).encode  # ", " and ": ", as people write them
+_QUOTE = json.encoder.encode_basestring  # what _LITERAL makes of a str
 
 
 def call_text(path: str, action: str, args: dict[str, Any]) -> str:
@@ -42,8 +43,8 @@ def call_text(path: str, action: str, args: dict[str, Any]) -> str:
     and `: ` (Scint's own literals). An event whose statement is exactly this text does not store it.
 
     This text is part of the stored format: it must never change (stores rely on it to give back sources)."""
-    enc = _LITERAL
-    inner = ", ".join([f"{k}={enc(v)}" for k, v in args.items()])
+    enc, quote = _LITERAL, _QUOTE  # a string is what the encoder would make of it, without its generic steps
+    inner = ", ".join([f"{k}={quote(v) if type(v) is str else enc(v)}" for k, v in args.items()])
     return f"{path}.{action}({inner})" if path else f"{action}({inner})"
 
 
