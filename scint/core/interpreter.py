@@ -161,7 +161,7 @@ class Interpreter:
         # copied here as one value, within the bounds: an oversized value is refused after at most the bound's work.
         args, kwargs = self.budget.copy(
             [[self._value(v, env) for v in call.args], {k.name: self._value(k.value, env) for k in call.kwargs}],
-            f"the arguments of {'.'.join(call.path)}()",
+            lambda: f"the arguments of {'.'.join(call.path)}()",
         )
         if len(names) == 1:
             spec = self.builtins.functions.get(names[0])
@@ -442,7 +442,7 @@ class Interpreter:
     def _plain(self, value: Any, what: str, trusted: bool = False) -> Any:
         """A copy of a result (a body may return its live state, which later statements change), within the
         bounds, if it is JSON (`trusted`: it is, coming from a built-in type)."""
-        out = self.budget.copy(value, f"the result of {what}")
+        out = self.budget.copy(value, lambda: f"the result of {what}")
         if not trusted and not is_json(out):
             raise ActionError(f"{what} returned {type(value).__name__}, which Scint cannot store or show")
         return out
