@@ -283,7 +283,11 @@ def render_diff(diff: dict[str, Any], a: str, b: str, width: int = 120) -> str:
 
 def export_lines(branch: str, version: int, events: Iterable[tuple[int, Any]]) -> Iterator[str]:
     """JSON Lines: a header, one line per event (oldest first), and a trailer with the count and a SHA-256 of
-    every line before it."""
+    every line before it.
+
+    An event's `meta` is its provenance as stored (scint/core/codec.py): `source`, the statement, only where it
+    is not `call_text(path, action, args)`, and `text`, the program, only where it is not its events' statements
+    joined by line breaks. Files of before, where every event has its `source`, load and read the same."""
     digest = hashlib.sha256()
     header = json.dumps({"format": EXPORT_FORMAT, "branch": branch, "version": version}, ensure_ascii=False)
     digest.update(header.encode() + b"\n")
