@@ -32,6 +32,19 @@ def used_bytes(path: Path) -> int:
     return sum(f.stat().st_blocks * 512 for f in files)
 
 
+def snapshot_pages(path: Path) -> int:
+    """Pages the LMDB store's snapshots occupy (the rest of its bytes are events and their notifications)."""
+    import lmdb
+
+    env = lmdb.open(str(path), max_dbs=16, readonly=True, lock=False)
+    try:
+        with env.begin() as txn:
+            st = txn.stat(env.open_db(b"scint:snapshots", txn=txn, create=False))
+        return st["branch_pages"] + st["leaf_pages"] + st["overflow_pages"]
+    finally:
+        env.close()
+
+
 def measure(programs: int, keys: int, tmp: Path) -> dict[str, float]:
     import scint
 
@@ -52,6 +65,8 @@ def measure(programs: int, keys: int, tmp: Path) -> dict[str, float]:
             for extra in ("-wal", "-shm"):
                 Path(f"{where}{extra}").unlink(missing_ok=True)  # checkpointed on close
         out[f"{kind}_disk"] = used_bytes(where) / events
+        if kind == "lmdb":
+            out["lmdb_snapshots"] = snapshot_pages(where) * 4096 / events
         out[f"{kind}_export"] = (tmp / f"{kind}.jsonl").stat().st_size / events
     return out
 
@@ -80,11 +95,11 @@ def main() -> None:
     keys = f"{args.keys} keys rewritten" if args.keys else "every key new"
     print(f"Python {platform.python_version()}, {os.cpu_count()} CPUs; {args.programs:,} one-statement put programs,")
     print(f"100-byte values, {keys}; bytes per event (snapshots included on disk)")
-    for name in ("lmdb_disk", "lmdb_export", "sqlite_disk", "sqlite_export"):
+    for name in ("lmdb_disk", "lmdb_snapshots", "lmdb_export", "sqlite_disk", "sqlite_export"):
         line = f"  {name:14s} {figures[name]:8.1f}"
         if base is not None:
             line += f"   baseline {base[name]:8.1f}   = {figures[name] / base[name]:.2f}x"
-        print(line + ("   (goal <= 300)" if "lmdb" in name else ""))
+        print(line + ("   (goal <= 300)" if name in ("lmdb_disk", "lmdb_export") else ""))
     print(f"  time to write: LMDB {figures['lmdb_seconds']:.1f} s, SQLite {figures['sqlite_seconds']:.1f} s", end="")
     print(f" (baseline {base['lmdb_seconds']:.1f} s, {base['sqlite_seconds']:.1f} s)" if base else "")
 
