@@ -325,7 +325,7 @@ class Interpreter:
         source, index = self._where
         # Lean provenance (scint/core/codec.py): the statement only when the call's arguments do not spell it.
         meta: dict[str, Any] = {"actor": self.actor, "program": self.program_id, "n": index}
-        if source != call_text(path, action, args):
+        if "$" in source or source[-1:] != ")" or source != call_text(path, action, args):  # cheap tests first
             meta["source"] = source
         self._sources.append(source)
         target = get_type(args["type"]) if path == "" and action == "create_context" else self.state.contexts.get(path)
