@@ -3,6 +3,7 @@
 Measures one-line commands and a 100-statement program through:
   scint.parse          text -> frozen AST (Lark's LALR tables for grammar/scint.lark, Scint's driver loop)
   lark (tree)          the same grammar through Lark's own LALR parser, building a parse tree (no AST)
+  lark-cython (tree)   the same through lark-cython, when it is installed (pip install lark-cython)
   ast.parse            Python's C parser on the same text (the goal: scint >= 0.5x its throughput)
   json.loads           the equivalent OpenAI tool-call JSON ({"name": ..., "arguments": "<json>"}, both decoded)
 
@@ -30,9 +31,13 @@ import json
 import platform
 import sys
 import time
+from typing import Any
+
+import lark
 
 import scint
 from scint.dsl import DEFAULT_LIMITS, lark_parser
+from scint.dsl.grammar import grammar_text
 from scint.dsl.parser import _parse
 
 
@@ -58,6 +63,18 @@ def program(n: int) -> tuple[str, str]:
             }
         )
     return "\n".join(lines), json.dumps(calls)
+
+
+def lark_cython_parser() -> Any:
+    """The same grammar through lark-cython (Lark's LALR compiled with Cython), if it is installed (not a
+    dependency: measured 2026-11-30, it builds Lark's tree 1.2-2.3x faster than Lark but is slower than
+    scint.parse, which builds the AST itself)."""
+    try:
+        import lark_cython  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    plugins = lark_cython.plugins
+    return lark.Lark(grammar_text(), parser="lalr", lexer="basic", maybe_placeholders=False, _plugins=plugins)
 
 
 def _json_tool_call(text: str) -> object:
@@ -93,6 +110,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=0.3)
     args = ap.parse_args()
     lk = lark_parser()
+    lc = lark_cython_parser()
     big, big_json = program(100)
     assert len(scint.parse(big).statements) == 100
     print(f"Python {platform.python_version()} on {platform.machine()}, {args.rounds} rounds, best of each")
@@ -100,6 +118,7 @@ def main() -> None:
         r = {
             "scint.parse": rate(parse_uncached, text, args.seconds, args.rounds),
             "lark (tree)": rate(lk.parse, text, args.seconds, args.rounds),
+            **({"lark-cython (tree)": rate(lc.parse, text, args.seconds, args.rounds)} if lc is not None else {}),
             "ast.parse": rate(ast.parse, text, args.seconds, args.rounds),
             "json.loads (tool call)": rate(_json_tool_call, js, args.seconds, args.rounds),
         }

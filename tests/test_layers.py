@@ -19,7 +19,7 @@ LAYERS: dict[str, tuple[set[str], set[str]]] = {
     "scint.contexts": ({"scint.errors", "scint.contexts"}, {"attrs"}),
     "scint.core": (
         {"scint.errors", "scint.dsl", "scint.contexts", "scint.core"},
-        {"eventsourcing", "attrs"},
+        {"eventsourcing", "attrs", "msgspec"},
     ),
     "scint.store": ({"scint.errors", "scint.store"}, {"eventsourcing", "lmdb", "psycopg"}),
     "scint.llm": ({"scint.errors", "scint.dsl", "scint.contexts", "scint.llm"}, {"openai", "attrs", "httpx"}),

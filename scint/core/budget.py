@@ -8,6 +8,7 @@ one past a bound, so an oversized value costs at most the bound to refuse, never
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from scint.dsl import DEFAULT_LIMITS, Limits
@@ -35,9 +36,10 @@ class Budget:
         self.items = 0  # counted so far, over the whole program
         self.chars = 0
 
-    def copy(self, value: Any, what: str) -> Any:
+    def copy(self, value: Any, what: str | Callable[[], str]) -> Any:
         """A deep copy of one value (lists and dicts copied; other values shared), counted against the bounds of
-        one value and of the program; `what` names the value in the error."""
+        one value and of the program; `what` names the value in the error (or makes its name: the hot path of
+        every statement formats it only when there is an error)."""
         lim = self.limits
         item_cap = min(lim.max_value_items, lim.max_run_items - self.items)
         char_cap = min(lim.max_value_chars, lim.max_run_chars - self.chars)
@@ -45,7 +47,7 @@ class Budget:
         try:
             out = _copy(value, counter, item_cap, char_cap, 0)
         except _Over as over:
-            raise self._error(over.what, what) from None
+            raise self._error(over.what, what if type(what) is str else what()) from None
         self.items += counter[0]
         self.chars += counter[1]
         return out

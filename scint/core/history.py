@@ -25,6 +25,7 @@ from scint.contexts.registry import get_type
 from scint.contexts.types import copy_value
 from scint.contexts.unloaded import not_loaded
 from scint.core.bindings import is_param_name
+from scint.core.codec import decode_state
 from scint.core.map import ContextMap, branch_id
 from scint.errors import HistoryError
 
@@ -173,12 +174,11 @@ def fast_lineage(app: Application, name: str, upto: int | None = None) -> Iterat
     agg_id = branch_id(name)
     gt = 1
     page = 10_000
-    decode = json.JSONDecoder().decode  # str in, no per-call encoding detection
     while True:
         batch = app.recorder.select_events(agg_id, gt=gt, lte=lte, limit=page)
         for stored in batch:
             if stored.topic == _APPLIED_TOPIC:
-                yield base + stored.originator_version - 1, decode(stored.state.decode())["v"]
+                yield base + stored.originator_version - 1, decode_state(stored.state)
         if len(batch) < page:
             return
         gt = batch[-1].originator_version
@@ -283,7 +283,11 @@ def render_diff(diff: dict[str, Any], a: str, b: str, width: int = 120) -> str:
 
 def export_lines(branch: str, version: int, events: Iterable[tuple[int, Any]]) -> Iterator[str]:
     """JSON Lines: a header, one line per event (oldest first), and a trailer with the count and a SHA-256 of
-    every line before it."""
+    every line before it.
+
+    An event's `meta` is its provenance as stored (scint/core/codec.py): `source`, the statement, only where it
+    is not `call_text(path, action, args)`, and `text`, the program, only where it is not its events' statements
+    joined by line breaks. Files of before, where every event has its `source`, load and read the same."""
     digest = hashlib.sha256()
     header = json.dumps({"format": EXPORT_FORMAT, "branch": branch, "version": version}, ensure_ascii=False)
     digest.update(header.encode() + b"\n")

@@ -24,6 +24,7 @@ from scint.contexts.types import is_json
 from scint.core.bindings import statement_refs
 from scint.core.budget import Budget
 from scint.core.capabilities import Capabilities, actor_capabilities, check_call, check_grant
+from scint.core.codec import call_text
 from scint.core.map import ContextMap
 from scint.core.spawning import check_spawn
 from scint.core.state import MapState
@@ -115,6 +116,8 @@ class Interpreter:
         self.steps = 0
         self._where: tuple[str, int] = ("", 0)  # the statement being run: its source and number
         self._text: str | None = None  # the whole program's text, kept with its first event
+        self._sources: list[str] = []  # the statement of each event recorded
+        self._first_meta: dict[str, Any] | None = None  # the provenance of the first event recorded
 
     # -- programs --------------------------------------------------------------------------------------------
 
@@ -123,7 +126,11 @@ class Interpreter:
         self.bindings = env = {}
         self._text = program.source
         scope = ChainMap(env, self.params) if self.params else env  # its own assignments first, then params
-        return self._statements(program, scope, depth=0, via=None)
+        values = self._statements(program, scope, depth=0, via=None)
+        first = self._first_meta
+        if first is not None and first.get("text") == "\n".join(self._sources):
+            del first["text"]  # the program is its events' statements, one per line: the log joins them again
+        return values
 
     def _statements(self, program: Program, env: MutableMapping[str, Any], depth: int, via: int | None) -> list[Any]:
         values = []
@@ -154,7 +161,7 @@ class Interpreter:
         # copied here as one value, within the bounds: an oversized value is refused after at most the bound's work.
         args, kwargs = self.budget.copy(
             [[self._value(v, env) for v in call.args], {k.name: self._value(k.value, env) for k in call.kwargs}],
-            f"the arguments of {'.'.join(call.path)}()",
+            lambda: f"the arguments of {'.'.join(call.path)}()",
         )
         if len(names) == 1:
             spec = self.builtins.functions.get(names[0])
@@ -316,11 +323,16 @@ class Interpreter:
     def record(self, path: str, action: str, args: dict[str, Any]) -> Any:
         """Record an action as an event (applying it) and return its result."""
         source, index = self._where
-        meta: dict[str, Any] = {"actor": self.actor, "source": source, "program": self.program_id, "n": index}
+        # Lean provenance (scint/core/codec.py): the statement only when the call's arguments do not spell it.
+        meta: dict[str, Any] = {"actor": self.actor, "program": self.program_id, "n": index}
+        if "$" in source or source[-1:] != ")" or source != call_text(path, action, args):  # cheap tests first
+            meta["source"] = source
+        self._sources.append(source)
         target = get_type(args["type"]) if path == "" and action == "create_context" else self.state.contexts.get(path)
         if target is not None and target.schema_version > 1:
             meta["tv"] = target.schema_version  # which version of the type recorded this event
         if not self.events:
+            self._first_meta = meta
             if self._text and self._text.strip() != source:  # unless the first event's statement says it all
                 meta["text"] = self._text
             if self.request is not None:
@@ -430,7 +442,7 @@ class Interpreter:
     def _plain(self, value: Any, what: str, trusted: bool = False) -> Any:
         """A copy of a result (a body may return its live state, which later statements change), within the
         bounds, if it is JSON (`trusted`: it is, coming from a built-in type)."""
-        out = self.budget.copy(value, f"the result of {what}")
+        out = self.budget.copy(value, lambda: f"the result of {what}")
         if not trusted and not is_json(out):
             raise ActionError(f"{what} returned {type(value).__name__}, which Scint cannot store or show")
         return out

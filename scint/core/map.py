@@ -10,7 +10,6 @@ also counts its `Started` event, so `version = base_version + aggregate.version 
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +18,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
 from eventsourcing.utils import get_topic
 
+from scint.core.codec import decode_state, encode_applied, encode_state, register_tag
 from scint.core.state import MapState
 
 __all__ = ["ContextMap", "ScintTranscoder", "branch_id", "stored_events"]
@@ -101,77 +101,28 @@ class ContextMap(Aggregate):
         return result
 
 
-# Where non-JSON values may sit in the states eventsourcing asks us to encode: at the top level (an event's
-# `timestamp`) and inside a snapshot's `state` (`_created_on`, `_modified_on` and our MapState). Nothing else
-# is inspected, so user data (always plain JSON) is never mistaken for a tagged value.
-_ENCODERS: dict[type, tuple[str, Any]] = {
-    datetime: ("dt", datetime.isoformat),
-    uuid.UUID: ("uuid", str),
-    MapState: ("map", MapState.to_data),
-}
-_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode  # one encoder, not one per call
-_DECODERS = {"dt": datetime.fromisoformat, "uuid": uuid.UUID, "map": MapState.from_data}
+register_tag(uuid.UUID, "uuid", str, uuid.UUID)
+register_tag(MapState, "map", MapState.to_data, MapState.from_data)
 
 
 class ScintTranscoder(Transcoder):
-    """JSON without in-band type markers: typed values are listed beside the data, so no stored user value can
-    ever decode as something else (eventsourcing's JSONTranscoder would turn {"_type_": ..., "_data_": ...} in
-    user data into an object)."""
+    """Scint's stored forms (scint/core/codec.py): Applied events as a lean MessagePack array, other states as
+    MessagePack with typed values listed beside the data (no in-band type markers, so no stored user value can
+    ever decode as something else, as eventsourcing's JSONTranscoder would turn {"_type_": ..., "_data_": ...} in
+    user data into an object), and the JSON form of older stores, still read."""
 
     def encode(self, obj: Any) -> bytes:
-        tags: list[list[str]] = []
-        plain = {}
-        for key, value in obj.items():
-            enc = _ENCODERS.get(type(value))
-            if enc is not None:
-                tags.append([key, enc[0]])
-                value = enc[1](value)
-            elif key == "state" and type(value) is dict:  # a snapshot: the aggregate's attributes
-                inner = {}
-                for k, v in value.items():
-                    enc = _ENCODERS.get(type(v))
-                    if enc is not None:
-                        tags.append([key, k, enc[0]])
-                        v = enc[1](v)
-                    inner[k] = v
-                value = inner
-            plain[key] = value
-        return _ENCODE({"v": plain, "t": tags} if tags else {"v": plain}).encode()
+        return encode_state(obj)
 
     def decode(self, data: bytes) -> Any:
-        doc = json.loads(data)
-        value = doc["v"]
-        for *where, tag in doc.get("t", ()):
-            holder = value
-            for key in where[:-1]:
-                holder = holder[key]
-            holder[where[-1]] = _DECODERS[tag](holder[where[-1]])
-        return value
+        return decode_state(data)
 
 
 # -- the hot path of recording: Applied events straight to StoredEvents ---------------------------------------------
 
 _APPLIED_TOPIC = get_topic(ContextMap.Applied)
 _APPLIED_KEYS = ("originator_id", "originator_version", "timestamp", "path", "action", "args", "meta")
-_TIMESTAMP_TAGS = [["timestamp", "dt"]]
 _FAST = getattr(ContextMap.Applied, "class_version", 1) == 1
-
-
-def _event_encoder() -> Any:
-    """`_ENCODE` for an event's state, minus the per-call setup: the C encoder made once, without the circular
-    reference check (an event's args and meta are plain JSON values, copied from the program: never circular).
-    The output is the same text; None where the C accelerator is missing."""
-    try:
-        from json.encoder import c_make_encoder, encode_basestring
-    except ImportError:  # pragma: no cover - CPython always has it
-        return None
-    if c_make_encoder is None:  # pragma: no cover
-        return None
-    encoder = c_make_encoder(None, json.JSONEncoder().default, encode_basestring, None, ":", ",", False, False, True)
-    return lambda value: "".join(encoder(value, 0))
-
-
-_ENCODE_EVENT = _event_encoder() or _ENCODE
 
 
 def fast_mapper(mapper: Mapper[Any]) -> bool:
@@ -183,17 +134,15 @@ def stored_events(mapper: Mapper[Any], events: list[Any]) -> list[StoredEvent]:
     """What `mapper.to_stored_event` makes of each event, byte for byte (loading goes through the mapper).
 
     An Applied event as `ContextMap.record` builds it (its attributes in declaration order, a datetime timestamp)
-    is encoded in one call of the JSON encoder, without the mapper's and transcoder's generic steps; any other
-    event goes through the mapper. Only for a mapper that `fast_mapper` accepts."""
+    is encoded straight to its lean form (scint/core/codec.py), without the mapper's and transcoder's generic
+    steps; any other event goes through the mapper. Only for a mapper that `fast_mapper` accepts."""
     out = []
     for event in events:
         d = event.__dict__
         if type(event) is ContextMap.Applied and type(d.get("timestamp")) is datetime and tuple(d) == _APPLIED_KEYS:
-            state = {"timestamp": d["timestamp"].isoformat(), "path": d["path"], "action": d["action"]}
-            state["args"] = d["args"]
-            state["meta"] = d["meta"]
-            data = _ENCODE_EVENT({"v": state, "t": _TIMESTAMP_TAGS}).encode()
-            out.append(StoredEvent(d["originator_id"], d["originator_version"], _APPLIED_TOPIC, data))
-        else:
-            out.append(mapper.to_stored_event(event))
+            data = encode_applied(d["timestamp"], d["path"], d["action"], d["args"], d["meta"])
+            if data is not None:
+                out.append(StoredEvent(d["originator_id"], d["originator_version"], _APPLIED_TOPIC, data))
+                continue
+        out.append(mapper.to_stored_event(event))
     return out

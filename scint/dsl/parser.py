@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -25,7 +26,7 @@ from lark.parsers.lalr_analysis import Shift
 
 from scint.dsl.ast import Assign, Call, Const, DictValue, Keyword, ListValue, Program, Ref, Span, fast_constructor
 from scint.dsl.grammar import lark_parser
-from scint.dsl.limits import Limits, check_limits
+from scint.dsl.limits import DEFAULT_LIMITS, Limits, check_limits
 from scint.dsl.scan import open_brackets, viable
 from scint.dsl.syntax_errors import lex_error, parse_error
 from scint.errors import LimitExceeded, ScintError, ScintSyntaxError
@@ -265,14 +266,14 @@ def parse(text: str, *, limits: Limits | None = None) -> Program:
             text, bad.start(), f"U+{ord(bad.group()):04X} is half of a UTF-16 surrogate pair, not a character"
         )
     if len(text) <= _CACHE_TEXT:
-        key = (text, limits)
+        key: Any = text if limits is DEFAULT_LIMITS else (text, limits)  # hashing Limits costs more than the text
         program = _CACHE.get(key)
         if program is None:
             program = _parse(text, limits)
             if len(_CACHE) >= _CACHE_SIZE:
                 try:
-                    _CACHE.pop(next(iter(_CACHE)), None)  # forget the oldest
-                except (RuntimeError, StopIteration):  # another thread changed it: no matter
+                    _CACHE.popitem(last=False)  # forget the oldest (O(1): a dict's first key is found by a scan)
+                except KeyError:  # another thread emptied it: no matter
                     pass
             _CACHE[key] = program
         return program
@@ -280,7 +281,7 @@ def parse(text: str, *, limits: Limits | None = None) -> Program:
 
 
 # Programs are immutable, so a short program seen again (a loop, a poll, a retried model call) is parsed once.
-_CACHE: dict[tuple[str, Limits], Program] = {}
+_CACHE: OrderedDict[Any, Program] = OrderedDict()  # text (default limits) or (text, limits) -> its program
 _CACHE_SIZE = 512
 _CACHE_TEXT = 2048
 

@@ -364,7 +364,9 @@ class Session(Messaging):
 
     def export(self, path: str | os.PathLike[str], progress: Callable[[int], None] | None = None) -> int:
         """Write this branch's whole history (inherited prefix included) as JSON Lines with a checksummed
-        trailer; returns the number of events. The file appears complete or not at all."""
+        trailer; returns the number of events. The file appears complete or not at all. Each event's provenance
+        leaves out what its call spells (a statement written as `path.action(name=value, ...)`, a program that is
+        just its statements, one per line); `log` and `scint.load` give them back."""
         self._check_open()
         return transfer.export(self, path, check_callable(progress, "progress"))
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from scint.contexts.types import copy_value
 from scint.core.boundaries import check_boundary, running_message
+from scint.core.codec import source_of
 from scint.core.history import check_branch_name, diff_views, fast_lineage, load_map
 from scint.core.interpreter import Interpreter
 from scint.core.map import ContextMap, branch_id
@@ -284,7 +285,7 @@ def entry(s: Session, group: list[tuple[int, Any]]) -> LogEntry:
     return LogEntry(
         version=version,
         actor=meta.get("actor", ""),
-        source=meta.get("text") or "\n".join(e.meta.get("source", "") for _, e in reversed(group)),
+        source=meta.get("text") or "\n".join(source_of(e.path, e.action, e.args, e.meta) for _, e in reversed(group)),
         time=newest.timestamp,
         program_id=meta.get("program", ""),
         events=len(group),

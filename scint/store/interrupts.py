@@ -26,6 +26,9 @@ __all__ = ["shielded"]
 T = TypeVar("T")
 
 _MAIN = threading.main_thread()
+# The C function under `signal.getsignal`, which wraps what it returns in an enum (most of this module's cost).
+_getsignal = getattr(signal, "_signal", signal).getsignal
+_SIGINT = int(signal.SIGINT)
 _pending = False  # a SIGINT arrived during a shielded call
 
 
@@ -48,7 +51,7 @@ def _on_sigint(signum: int, frame: FrameType | None) -> None:
 def shielded(fn: Callable[..., T], *args: Any) -> T:
     """`fn(*args)`, with Ctrl-C held back until it ends (see the module's docstring)."""
     global _pending
-    if signal.getsignal(signal.SIGINT) is signal.default_int_handler and threading.current_thread() is _MAIN:
+    if _getsignal(_SIGINT) is signal.default_int_handler and threading.current_thread() is _MAIN:
         signal.signal(signal.SIGINT, _on_sigint)
     try:
         return fn(*args)

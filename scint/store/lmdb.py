@@ -10,7 +10,9 @@ Settings (eventsourcing reads `APPNAME_KEY` before `KEY`):
 
 Layout, per application (`{app}` is the application name in lower case, or `stored`), in named sub-databases:
 `{app}:events` and `{app}:snapshots` map `pack(">H", len(id)) + id + pack(">Q", version)` to
-`flags(1) + pack(">H", len(topic)) + topic + state`; `{app}:notifications` maps `pack(">Q", notification_id)` to the
+`flags(1) + pack(">H", len(topic)) + topic + state`, or, for the well-known topics of `TOPICS`, to
+`flags(1) + code(1) + state` (flag 2 says which; stores written before the codes hold the first form and are read
+as they are); `{app}:notifications` maps `pack(">Q", notification_id)` to the
 event's key; `{app}:tracking` maps an upstream application name to `pack(">Q", max notification id)`.
 
 Writers are serialised by LMDB (across processes), so notification ids are contiguous and never interleave.
@@ -70,6 +72,18 @@ _U16 = Struct(">H")
 _U64 = Struct(">Q")
 _MAX_ID_BYTES = 400  # LMDB keys are at most 511 bytes
 _UUID_FLAG = 1
+_CODE_FLAG = 2
+# Topics stored as one byte (their codes are part of the stored format: append only, never reorder or reuse).
+TOPICS = (
+    "",
+    "scint.core.map:ContextMap.Applied",
+    "scint.core.map:ContextMap.Started",
+    "eventsourcing.domain:Snapshot",
+    "scint.core.history:BranchIndex.Started",
+    "scint.core.history:BranchIndex.Added",
+    "scint.core.history:BranchIndex.Switched",
+)
+_CODES = {topic: code for code, topic in enumerate(TOPICS) if topic}
 _VERSION_MAX = (1 << 64) - 1
 
 
@@ -105,8 +119,13 @@ def _prefix_of(originator_id: UUID | str) -> bytes:
 def _header_of(topic: str, is_uuid: bool) -> bytes:
     header = _HEADERS.get((topic, is_uuid))
     if header is None:
-        raw = topic.encode()
-        header = bytes((_UUID_FLAG if is_uuid else 0,)) + _U16.pack(len(raw)) + raw
+        flags = _UUID_FLAG if is_uuid else 0
+        code = _CODES.get(topic)
+        if code is not None:
+            header = bytes((flags | _CODE_FLAG, code))
+        else:
+            raw = topic.encode()
+            header = bytes((flags,)) + _U16.pack(len(raw)) + raw
         if len(_HEADERS) >= _CACHED:
             _HEADERS.clear()
         _HEADERS[topic, is_uuid] = header
@@ -138,8 +157,11 @@ class _Duplicate(Exception):
     """Internal: a batch would overwrite an event (the transaction is aborted, then the culprit is named)."""
 
 
-def _topic_end(value: bytes) -> int:
-    return 3 + _U16.unpack_from(value, 1)[0]
+def _topic_and_state(value: bytes) -> tuple[str, bytes]:
+    if value[0] & _CODE_FLAG:
+        return TOPICS[value[1]], value[2:]
+    end = 3 + _U16.unpack_from(value, 1)[0]
+    return value[3:end].decode(), value[end:]
 
 
 def _decode_id(key: bytes, value: bytes) -> UUID | str:
@@ -306,8 +328,8 @@ class LMDBAggregateRecorder(LMDBRecorder, AggregateRecorder):
                         break
                 elif lte is not None and version > lte:
                     break
-                end = _topic_end(value)
-                results.append(StoredEvent(originator_id, version, value[3:end].decode(), value[end:]))
+                topic, state = _topic_and_state(value)
+                results.append(StoredEvent(originator_id, version, topic, state))
                 if limit is not None and len(results) >= limit:
                     break
             return results
@@ -382,8 +404,7 @@ class LMDBApplicationRecorder(LMDBAggregateRecorder, ApplicationRecorder):
                 if stop is not None and notification_id > stop:
                     break
                 value = get(event_key, db=events)
-                end = _topic_end(value)
-                topic = value[3:end].decode()
+                topic, state = _topic_and_state(value)
                 if wanted and topic not in wanted:
                     continue
                 results.append(
@@ -392,7 +413,7 @@ class LMDBApplicationRecorder(LMDBAggregateRecorder, ApplicationRecorder):
                         originator_id=_decode_id(event_key, value),
                         originator_version=_U64.unpack_from(event_key, len(event_key) - 8)[0],
                         topic=topic,
-                        state=value[end:],
+                        state=state,
                     )
                 )
                 if len(results) >= limit:
