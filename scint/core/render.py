@@ -4,9 +4,26 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from typing import Any
 
-__all__ = ["render_result", "render_result_html", "render_value"]
+__all__ = ["clean", "has_control", "render_result", "render_result_html", "render_value"]
+
+# Characters a terminal acts on rather than shows: C0 controls but line break and tab, DEL, C1 controls (0x9b
+# is a one-byte CSI), and the bidirectional overrides that reorder what is shown.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean(text: str) -> str:
+    """`text` with every character a terminal would act on written as a `\\uXXXX` escape (as JSON writes it, so
+    JSON stays JSON): stored values cannot clear the screen, move the cursor or retitle the window."""
+    return _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def has_control(text: str) -> bool:
+    """Whether `text` holds a character `clean` would escape. Printable text (what JSON mostly is) has none, and
+    `str.isprintable` says so much faster than the regular expression."""
+    return not text.isprintable() and _CONTROL.search(text) is not None
 
 
 def render_value(value: Any, width: int = 2000) -> str:
