@@ -25,7 +25,7 @@ from typing import Any
 
 from scint.core.render import clean, has_control
 
-__all__ = ["FULL", "ITEM_WIDTH", "KEYS_WIDTH", "Measure", "Node", "Shown", "dumps", "html_len"]
+__all__ = ["FULL", "ITEM_WIDTH", "KEYS_WIDTH", "Measure", "Node", "Shown", "dumps", "html_len", "widest"]
 
 ELL = "…"
 KEYS_WIDTH = 12  # the width each value gets while a dict's keys are being listed
@@ -208,8 +208,11 @@ class Node:
             h = form[1]
             text, level = f'"{self._text[1 : 1 + h]}…"{self._suffix()}', 1 + h  # type: ignore[index]
         elif form[0] == "dict":
-            _, k, u = form
-            parts = [f"{dumps(self.key(i))}: {self.kid(i).emit(u, shown, _at(where, self.key(i)))}" for i in range(k)]
+            _, k, u, wider = form
+            parts = [
+                f"{dumps(self.key(i))}: {self.kid(i).emit(u + (i < wider), shown, _at(where, self.key(i)))}"
+                for i in range(k)
+            ]
             text, level = "{" + ", ".join(parts + ([ELL] if k < self.n else [])) + "}" + self._suffix(), 1
         else:
             u = form[1]
@@ -258,11 +261,12 @@ class Ladder:
         # pre[k] counts a separator before every entry: with the `…` there are k of them, without it k - 1
         return self.overhead + pre[k] + (self.ell if k < n else -self.sep)
 
-    def _cost_wide(self, u: int, b: int) -> int:
+    def _cost_wide(self, u: int, i: int, b: int) -> int:
+        """The cost with every entry, the first i values at width u + 1 and the others at u (stops past b)."""
         node = self.node
         total = self.overhead + self.sep * max(node.n - 1, 0)
-        for i in range(node.n):
-            total += self.keycost(i) + node.kid(i).cost(u)
+        for j in range(node.n):
+            total += self.keycost(j) + node.kid(j).cost(u + 1 if j < i else u)
             if total > b:
                 break
         return total
@@ -281,17 +285,29 @@ class Ladder:
             self._cost_keys(len(pre))
         if len(pre) - 1 < n or self._cost_keys(n) > b:
             k = bisect_right(pre, b - self.overhead - self.ell, 0, min(len(pre), n)) - 1
-            return self._cost_keys(k), ("dict", k, KEYS_WIDTH)
-        # step two: every key is listed; the widest values that fit, at most b wide
-        hi = min(b, max((self.node.kid(i).whole(b) for i in range(n)), default=KEYS_WIDTH))
-        good, bad = KEYS_WIDTH, hi + 1
-        if bad <= good or self._cost_wide(hi, b) <= b:
-            good = max(good, hi)
-        else:
-            while bad - good > 1:
-                mid = (good + bad) // 2
-                good, bad = (mid, bad) if self._cost_wide(mid, b) <= b else (good, mid)
-        return self._cost_wide(good, b), ("dict", n, good)
+            return self._cost_keys(k), ("dict", k, KEYS_WIDTH, 0)
+        # step two: every key is listed; the widest values that fit (at most b wide), one entry at a time
+        hi = max(KEYS_WIDTH, min(b, max((self.node.kid(i).whole(b) for i in range(n)), default=0)))
+        u, i = widest(KEYS_WIDTH, hi, n, lambda u, i: self._cost_wide(u, i, b), b)
+        return self._cost_wide(u, i, b), ("dict", n, u, i)
+
+
+def widest(lo: int, hi: int, n: int, cost: Callable[[int, int], int], b: int) -> tuple[int, int]:
+    """The last (u, i) costing at most `b` in the order (lo, 0) < (lo, 1) < ... < (lo, n) = (lo + 1, 0) < ... <=
+    (hi, 0), where (u, i) gives the first i of n parts width u + 1 and the others u. Widening one part at a time
+    spends a budget that widening all at once would leave unspent (300 values growing together jump by 300
+    characters at a time). Needs cost(lo, 0) <= b, and cost nondecreasing in that order."""
+    if cost(hi, 0) <= b:
+        return hi, 0
+    good, bad = lo, hi  # cost(good, 0) <= b < cost(bad, 0)
+    while bad - good > 1:
+        mid = (good + bad) // 2
+        good, bad = (mid, bad) if cost(mid, 0) <= b else (good, mid)
+    first, last = 0, n  # cost(good, first) <= b < cost(good, last) = cost(good + 1, 0)
+    while last - first > 1:
+        mid = (first + last) // 2
+        first, last = (mid, last) if cost(good, mid) <= b else (first, mid)
+    return good, first
 
 
 def cut(body: str, avail: int, m: Measure) -> int:

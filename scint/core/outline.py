@@ -13,7 +13,7 @@ import html
 from collections.abc import Callable
 from typing import Any
 
-from scint.core.fit import FULL, Ladder, Measure, Node, Shown, dumps, html_len
+from scint.core.fit import FULL, Ladder, Measure, Node, Shown, dumps, html_len, widest
 from scint.core.render import clean
 from scint.errors import BadArguments
 
@@ -75,29 +75,25 @@ class Outline:
     def note(self, left_out: int) -> str:
         return f"… {left_out:,} of {len(self.paths):,} contexts not shown"
 
-    def plan(self, budget: int) -> tuple[int, int]:
-        """(k, w): the first k contexts of `order` are shown, and (once all are) their fields at width w."""
+    def plan(self, budget: int) -> tuple[int, int, int]:
+        """(k, w, i): the first k contexts of `order` are shown, and once all are, their fields: the first i
+        contexts' at width w + 1, the others' at w."""
         got = self._plans.get(budget)
         if got is None:
             got = self._plans[budget] = self._plan(budget)
         return got
 
-    def _plan(self, budget: int) -> tuple[int, int]:
+    def _plan(self, budget: int) -> tuple[int, int, int]:
         c = len(self.paths)
         used = -1  # the lines are joined by newlines: one fewer than the lines
         for i in self.order:
             cost = self.header(i)[1] + 1
             if used + cost > budget:
-                return self._structure_only(budget), 0
+                return self._structure_only(budget), 0, 0
             used += cost
         room = budget - used
-        if self._detail(room, room) <= room:
-            return c, room
-        lo, hi = 0, room  # detail(lo) fits, detail(hi) does not
-        while hi - lo > 1:
-            mid = (lo + hi) // 2
-            lo, hi = (mid, hi) if self._detail(mid, room) <= room else (lo, mid)
-        return c, lo
+        w, wider = widest(0, room, c, lambda w, i: self._detail(w, i, room), room)
+        return c, w, wider
 
     def _structure_only(self, budget: int) -> int:
         note = self.m(self.note(len(self.paths)))  # the longest the note can be
@@ -109,10 +105,10 @@ class Outline:
             used, k = used + cost, k + 1
         return k
 
-    def _detail(self, w: int, room: int) -> int:
+    def _detail(self, w: int, wider: int, room: int) -> int:
         total = 0
         for i in range(len(self.paths)):
-            got = self.body(i).plan(w)
+            got = self.body(i).plan(w + 1 if i < wider else w)
             total += got[0] if got is not None else 0
             if total > room:
                 break
@@ -124,7 +120,7 @@ class Outline:
         """The outline within `budget` characters (None: everything, every value whole)."""
         if not self.paths:
             return "(no contexts)"
-        k, w = (len(self.paths), -1) if budget is None else self.plan(budget)
+        k, w, wider = (len(self.paths), -1, 0) if budget is None else self.plan(budget)
         keep = set(self.order[:k])
         lines = []
         for i, path in enumerate(self.paths):
@@ -132,7 +128,8 @@ class Outline:
                 continue
             if shown is not None:
                 shown[(path, ())] = 0
-            lines.append(self.header(i)[0] + (self._body(i, w, shown) if k == len(self.paths) else ""))
+            width = w + 1 if i < wider else w
+            lines.append(self.header(i)[0] + (self._body(i, width, shown) if k == len(self.paths) else ""))
         if k < len(self.paths):
             lines.append(self.esc(self.note(len(self.paths) - k)))
         return "\n".join(lines)
@@ -141,12 +138,12 @@ class Outline:
         ladder, path = self.body(i), self.paths[i]
         node = ladder.node
         if w < 0:  # everything
-            k, u = node.n, None
+            k, u, wider = node.n, None, 0
         else:
             got = ladder.plan(w)
             if got is None:
                 return ""
-            k, u = got[1][1], got[1][2]
+            _, k, u, wider = got[1]
         parts = []
         for j in range(k):
             key, kid = node.key(j), node.kid(j)
@@ -155,7 +152,7 @@ class Outline:
                 if shown is not None:
                     shown[(path, (key,))] = FULL
             else:
-                value = kid.emit(u, shown, (path, (key,)))
+                value = kid.emit(u + (j < wider), shown, (path, (key,)))
             parts.append(self.esc(ladder.keytext(key)) + self.esc(value))
         if k < node.n:
             parts.append(f"\n{self.indent[i]}  …")
