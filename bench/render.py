@@ -4,9 +4,10 @@
             detail that fits (SPEC 14)
   json      view.render("json") of the same state: complete, one json.dumps (the baseline)
 
-States: one Container with 10,000 keys (values: small dicts with a string of 0-80 characters), and 1,000
-Containers of 10 keys each (10,000 keys over many contexts). Medians of `--repeat` renders, in CPU time (the
-machines this runs on are shared: wall time drifts with their load).
+States: one Container with 10,000 keys (values: small dicts with a string of 0-80 characters), 1,000
+Containers of 10 keys each (10,000 keys over many contexts), and a Process whose transcript has 2,000 steps
+(dicts with a string of 0-600 characters; the newest get the most detail). Medians of `--repeat` renders, in
+CPU time (the machines this runs on are shared: wall time drifts with their load).
 The goal: the budgeted text of the 10,000-key state in under 20 ms.
 
 Run: python bench/render.py [--repeat 15] [--budget 4000] [--profile]
@@ -35,6 +36,20 @@ def many_containers(count: int, keys: int) -> dict[str, tuple[str, dict[str, Any
     }
 
 
+def long_process(steps: int) -> dict[str, tuple[str, dict[str, Any]]]:
+    transcript = [
+        {
+            "role": "assistant" if i % 2 else "tool",
+            "content": "word " * (i % 120),
+            "program": f'notes.put(key="k{i}", value={i})',
+            "result": {"value": i, "events": [1, 2, 3]},
+        }
+        for i in range(steps)
+    ]
+    state = {"goal": "g" * 300, "status": "running", "transcript": transcript, "used": {"steps": steps}}
+    return {"p": ("Process", state), "notes": ("Container", {"data": {f"k{i}": i for i in range(500)}})}
+
+
 def median_ms(contexts: dict[str, tuple[str, dict[str, Any]]], fmt: str, budget: int | None, repeat: int) -> float:
     times = []
     for _ in range(repeat):
@@ -57,7 +72,11 @@ def main() -> None:
         f"Python {platform.python_version()}, {platform.machine()}; CPU-time medians of {args.repeat}; "
         f"budget {args.budget}"
     )
-    cases = {"1 Container, 10,000 keys": one_container(10_000), "1,000 Containers x 10 keys": many_containers(1000, 10)}
+    cases = {
+        "1 Container, 10,000 keys": one_container(10_000),
+        "1,000 Containers x 10 keys": many_containers(1000, 10),
+        "a Process with 2,000 transcript steps": long_process(2000),
+    }
     for name, contexts in cases.items():
         budgeted = median_ms(contexts, "text", args.budget, args.repeat)
         html = median_ms(contexts, "html", args.budget, args.repeat)

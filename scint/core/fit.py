@@ -29,7 +29,7 @@ __all__ = ["FULL", "ITEM_WIDTH", "KEYS_WIDTH", "Measure", "Node", "Shown", "dump
 
 ELL = "…"
 KEYS_WIDTH = 12  # the width each value gets while a dict's keys are being listed
-ITEM_WIDTH = 8  # the least width a list item is shown at
+ITEM_WIDTH = 40  # the least width a list item is shown at (narrower, a dict or a long string says little)
 FULL = 1 << 62  # the level of a value shown whole (see Shown)
 
 Measure = Callable[[str], int]
@@ -54,11 +54,16 @@ def html_len(text: str) -> int:
 class Node:
     """A value with its forms: `plan(b)` is (cost, form) for a budget of `b` characters, memoised."""
 
-    __slots__ = ("_it", "_keys", "_kids", "_ladder", "_lower", "_memo", "_text", "_whole", "kind", "m", "n", "value")
+    __slots__ = (
+        *("_it", "_keys", "_kids", "_ladder", "_lists", "_lower", "_memo", "_text", "_whole"),
+        *("depth", "exact", "kind", "m", "n", "value"),
+    )
 
-    def __init__(self, value: Any, m: Measure):
+    def __init__(self, value: Any, m: Measure, depth: int = 2):
         self.value = value
         self.m = m
+        self.depth = depth  # 0: a context's state, 1: one of its fields, 2...: values inside those
+        self.exact = depth == 0  # planned at every budget; its fields and what they hold at `coarse(b)`
         self.kind = (
             "dict"
             if isinstance(value, dict)
@@ -79,6 +84,7 @@ class Node:
         self._keys: list[Any] = []
         self._it: Any = None
         self._ladder: Ladder | None = None
+        self._lists: dict[int, tuple[int, bool]] = {}
 
     # -- children, made when first needed (a 10,000-key dict is never walked whole) ----------------------------
 
@@ -92,10 +98,10 @@ class Node:
                 self._it = iter(self.value.items())
             while len(self._keys) <= i:
                 key, value = next(self._it)
-                self._kids[len(self._keys)] = Node(value, self.m)
+                self._kids[len(self._keys)] = Node(value, self.m, self.depth + 1)
                 self._keys.append(key)
         else:
-            self._kids[i] = Node(self.value[i], self.m)
+            self._kids[i] = Node(self.value[i], self.m, self.depth + 1)
         return self._kids[i]
 
     def key(self, i: int) -> Any:
@@ -126,6 +132,11 @@ class Node:
         return self.plan(b)[0]
 
     def plan(self, b: int) -> tuple[int, Any]:
+        if not self.exact:
+            whole = self.whole(b)
+            if whole <= b:  # whole at any budget that holds it; short of that, at the coarse budget below b
+                return whole, "whole"
+            b = coarse(b)
         got = self._memo.get(b)
         if got is None:
             got = self._memo[b] = self._plan(b)
@@ -164,31 +175,35 @@ class Node:
         h = cut(body, b - base, self.m)
         return base + self.m(body[:h]), ("str", h)
 
-    # A list: the newest k(u) items, the r-th newest (r = 0, 1, ...) at width u // (r + 1).
+    # A list: the newest k(u) items, the r-th newest (r = 0, 1, ...) at width u // (r + 1), u on the coarse grid.
     def _list_cost(self, u: int, b: int) -> int:
+        """The cost at newest-item width u (exact, or past b: some number above b); kept per u."""
+        got = self._lists.get(u)
+        if got is not None and (got[1] or got[0] > b):
+            return got[0]
         n = self.n
         k = min(n, u // ITEM_WIDTH)
-        total = 2 + len(self._suffix()) + (1 if k < n else 0) + 2 * (k if k < n else n - 1)
+        total, exact = 2 + len(self._suffix()) + (1 if k < n else 0) + 2 * (k if k < n else n - 1), True
         for r in range(k):
             total += self.kid(n - 1 - r).cost(u // (r + 1))
             if total > b:
-                return total
+                exact = False
+                break
+        self._lists[u] = total, exact
         return total
 
     def _plan_list(self, b: int) -> tuple[int, Any] | None:
         if self._list_cost(0, b) > b:
             return None
-        # The newest item's width u, at most 3b: no more than b/3 items fit (each costs at least 3 with its comma).
-        cap = 3 * b
-        good, bad = 0, ITEM_WIDTH
-        while bad <= cap and self._list_cost(bad, b) <= b:
-            good, bad = bad, bad * 2
-        if bad > cap and self._list_cost(cap, b) <= b:
-            good = bad = cap
+        # The newest item's width, at most 3b: no more than b/3 items fit (each costs at least 3 with its comma).
+        good, bad = 0, 3 * b + 1  # cost(good) <= b; bad: past the cap, or cost(bad) > b
+        if self._list_cost(coarse(3 * b), b) <= b:
+            good = bad - 1
         while bad - good > 1:
             mid = (good + bad) // 2
-            good, bad = (mid, bad) if self._list_cost(mid, b) <= b else (good, mid)
-        return self._list_cost(good, b), ("list", good)
+            good, bad = (mid, bad) if self._list_cost(coarse(mid), b) <= b else (good, mid)
+        u = coarse(good)
+        return self._list_cost(u, b), ("list", u)
 
     # -- writing ----------------------------------------------------------------------------------------------
 
@@ -290,6 +305,16 @@ class Ladder:
         hi = max(KEYS_WIDTH, min(b, max((self.node.kid(i).whole(b) for i in range(n)), default=0)))
         u, i = widest(KEYS_WIDTH, hi, n, lambda u, i: self._cost_wide(u, i, b), b)
         return self._cost_wide(u, i, b), ("dict", n, u, i)
+
+
+def coarse(b: int) -> int:
+    """`b` rounded down to its six leading bits (exact below 64): at most 3% less, and a nested value is planned
+    at a few hundred budgets at most instead of at every width its parents' searches try (the searches nest, so
+    their widths multiply with depth)."""
+    if b < 64:
+        return b
+    shift = b.bit_length() - 6
+    return (b >> shift) << shift
 
 
 def widest(lo: int, hi: int, n: int, cost: Callable[[int, int], int], b: int) -> tuple[int, int]:

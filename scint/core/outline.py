@@ -65,7 +65,7 @@ class Outline:
         got = self._bodies.get(i)
         if got is None:
             field = self.indent[i] + "  "
-            node = Node(self.contexts[self.paths[i]][1], self.m)
+            node = Node(self.contexts[self.paths[i]][1], self.m, depth=0)
             ell = self.m(f"\n{field}…")
             got = self._bodies[i] = Ladder(node, lambda key: f"\n{field}{clean(str(key))}: ", 0, 0, ell)
         return got
