@@ -8,12 +8,14 @@ and never costs less:
 - a dict: `{…}`, then its size, `{…} (300 keys)`, then its keys in order with their values at a small width
   (`KEYS_WIDTH`: a sample of keys), then, once every key is listed, wider and wider values;
 - a list: `[…]`, then its length, `[…] (40 items)`, then its newest items: the newest at width `u`, the one before
-  at `u/2`, then `u/3` ..., so recent items get the most detail (threads and transcripts read newest first);
+  at `u/2`, then `u/3` ... down to `ITEM_WIDTH`, so recent items get the most detail (threads and transcripts are
+  read newest first), shown in their order;
 - anything else: `…`, then the whole value.
 
 Each step below is monotone in its budget (in what it shows and in what it costs), and a container's cost is the
-sum of its parts' costs at monotone widths, so the property holds at every depth. Costs are measured by a
-function (`len` for text; the escaped length for HTML), so one plan serves both.
+sum of its parts' costs at monotone widths, so the property holds at every depth. A value below a context's
+fields is planned at `coarse(b)` (a monotone rounding down), which keeps the nested searches from multiplying.
+Costs are measured by a function (`len` for text; the escaped length for HTML), so one plan serves both.
 """
 
 from __future__ import annotations
