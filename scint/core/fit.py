@@ -25,7 +25,7 @@ from bisect import bisect_right
 from collections.abc import Callable
 from typing import Any
 
-from scint.core.render import clean, has_control
+from scint.core.render import clean
 
 __all__ = ["FULL", "ITEM_WIDTH", "KEYS_WIDTH", "Measure", "Node", "Shown", "dumps", "html_len", "widest"]
 
@@ -43,9 +43,11 @@ _TINY = {"str": '"…"', "dict": "{…}", "list": "[…]", "atom": ELL}
 
 
 def dumps(value: Any) -> str:
-    """`value` as JSON on one line, with the characters a terminal acts on escaped."""
+    """`value` as JSON on one line, with the characters a terminal acts on and the line separators escaped."""
     text = json.dumps(value, ensure_ascii=False, separators=(", ", ": "), default=str)
-    return clean(text) if has_control(text) else text
+    if text.isprintable():  # the common case, checked in C
+        return text
+    return clean(text).replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
 def html_len(text: str) -> int:

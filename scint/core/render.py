@@ -7,7 +7,7 @@ import json
 import re
 from typing import Any
 
-__all__ = ["clean", "has_control", "render_result", "render_result_html", "render_value"]
+__all__ = ["clean", "render_result", "render_result_html", "render_value"]
 
 # Characters a terminal acts on rather than shows: C0 controls but line break and tab, DEL, C1 controls (0x9b
 # is a one-byte CSI), and the bidirectional overrides that reorder what is shown.
@@ -18,12 +18,6 @@ def clean(text: str) -> str:
     """`text` with every character a terminal would act on written as a `\\uXXXX` escape (as JSON writes it, so
     JSON stays JSON): stored values cannot clear the screen, move the cursor or retitle the window."""
     return _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
-
-
-def has_control(text: str) -> bool:
-    """Whether `text` holds a character `clean` would escape. Printable text (what JSON mostly is) has none, and
-    `str.isprintable` says so much faster than the regular expression."""
-    return not text.isprintable() and _CONTROL.search(text) is not None
 
 
 def render_value(value: Any, width: int = 2000) -> str:

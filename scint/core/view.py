@@ -23,7 +23,10 @@ DISPLAY_CHARS = 10_000  # what str(view) and its IPython/Jupyter displays show, 
 
 
 class ContextMapView:
-    """A read-only view of the contexts under `path` (all, if None) as of `version` on `branch`."""
+    """A read-only view of the contexts under `path` (all, if None) as of `version` on `branch`.
+
+    `render(format, max_chars)` writes it; `max_chars` (an attribute, DISPLAY_CHARS by default, None: everything)
+    is the budget of its displays: `str(view)`, IPython and Jupyter."""
 
     __slots__ = ("_contexts", "_outlines", "branch", "max_chars", "path", "version")
 
@@ -108,6 +111,7 @@ class ContextMapView:
 
     def to_text(self, max_chars: int | None = None) -> str:
         """An indented outline of the contexts and their fields, within `max_chars` (see `render`)."""
+        check_type(max_chars, "max_chars", int, optional=True)
         check_budget(max_chars, MIN_CHARS)
         return self._outline(False).write(max_chars)
 
@@ -116,6 +120,7 @@ class ContextMapView:
         head = f"<div class='scint-view'><p>branch <b>{html.escape(self.branch)}</b>, version {self.version}</p><pre>"
         tail = "</pre></div>"
         frame = len(head) + len(tail)
+        check_type(max_chars, "max_chars", int, optional=True)
         check_budget(max_chars, frame + MIN_CHARS, " for this view's HTML")
         return head + self._outline(True).write(None if max_chars is None else max_chars - frame) + tail
 
