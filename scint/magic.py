@@ -6,7 +6,8 @@
 %scint -o milk notes.get(key="milk")           # also store the last value in `milk`
 %%scint milk <<                                # likewise, for a cell
 %scint_ask put two eggs in my notes            # the model writes a program: show it, run it (--dry-run: show)
-%scint_log  %scint_view [PATH] [--at N]  %scint_branch NAME [--at N]  %scint_checkout NAME  %scint_branches
+%scint_view [PATH] [--at N] [--max-chars N | --full]   # the state within N characters (default 10,000)
+%scint_log  %scint_branch NAME [--at N]  %scint_checkout NAME  %scint_branches
 %scint_diff A B  %scint_session                # the Session itself, for Python code
 %scint_inbox [PATH] [--all]  %scint_reply ID TEXT              # messages to you; answer a query
 %scint_proposals [--status S]  %scint_approve ID [--edit TEXT]  %scint_reject ID --reason TEXT
@@ -35,6 +36,7 @@ from traitlets import Unicode, observe
 
 import scint
 from scint.core.bindings import check_params, free_names
+from scint.core.view import DISPLAY_CHARS, MIN_CHARS
 from scint.session.messages import format_message, format_proposal
 
 __all__ = ["ScintMagics", "load_ipython_extension", "unload_ipython_extension"]
@@ -298,11 +300,20 @@ class ScintMagics(Magics):
     @magic_arguments()
     @argument("path", nargs="?", default=None, help="Only the contexts under this path.")
     @argument("--at", type=int, default=None, help="As of this version.")
+    @argument("--max-chars", type=int, default=None, help="Within this many characters (default 10,000).")
+    @argument("--full", action="store_true", help="Everything: every value whole.")
     @line_magic
     def scint_view(self, line: str) -> scint.ContextMapView:
-        """Show the contexts and their state (HTML in Jupyter): %scint_view [PATH] [--at N]."""
+        """Show the contexts and their state (HTML in Jupyter) within a budget of characters: every context with
+        its type and size, then values whole or summarised. %scint_view [PATH] [--at N] [--max-chars N | --full]"""
         args = parse_argstring(self.scint_view, line)
-        return self._call(lambda s: s.view(path=args.path, at=args.at))
+        if args.full and args.max_chars is not None:
+            raise UsageError("%scint_view takes --max-chars N or --full, not both")
+        if args.max_chars is not None and args.max_chars < MIN_CHARS:
+            raise UsageError(f"--max-chars must be at least {MIN_CHARS}, not {args.max_chars}")
+        view = self._call(lambda s: s.view(path=args.path, at=args.at))
+        view.max_chars = None if args.full else DISPLAY_CHARS if args.max_chars is None else args.max_chars
+        return view
 
     @magic_arguments()
     @argument("-n", "--limit", type=int, default=20, help="At most this many programs (0: all).")

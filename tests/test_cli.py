@@ -78,6 +78,25 @@ def test_dry_run_records_nothing(started: Cli) -> None:
     assert "new" not in started("show", "notes", "--json").stdout
 
 
+def test_show_within_a_budget_or_everything(cli: Cli) -> None:
+    program = 'create_context("big"); ' + "; ".join(f'big.put(key="k{i}", value="{"v" * 60}")' for i in range(300))
+    cli("run", "-", input=program)
+    default = cli("show").stdout
+    head, _, body = default.partition("\n")
+    assert head == "main @ 301" and 8_000 < len(body.rstrip("\n")) <= 10_000 and "(300 keys)" in body
+    small = cli("show", "big", "--max-chars", "400").stdout.partition("\n")[2].rstrip("\n")
+    assert len(small) <= 400 and small.startswith("big (Container) ") and '"k0"' in small
+    full = cli("show", "--full").stdout
+    assert full.count('"v') == 300 and len(full) > 20_000
+    for args, error in [
+        (["--max-chars", "10"], "--max-chars must be at least 80, not 10"),
+        (["--max-chars", "500", "--full"], "--max-chars N or --full, not both"),
+        (["--json", "--full"], "--json is always complete"),
+    ]:
+        proc = cli("show", *args, ok=False)
+        assert proc.returncode != 0 and error in proc.stderr
+
+
 def test_log_shows_the_history(started: Cli) -> None:
     started("run", "-", input='notes.put(key="eggs", value=6)')
     proc = started("log")

@@ -22,7 +22,10 @@ LAYERS: dict[str, tuple[set[str], set[str]]] = {
         {"eventsourcing", "attrs", "msgspec"},
     ),
     "scint.store": ({"scint.errors", "scint.store"}, {"eventsourcing", "lmdb", "psycopg"}),
-    "scint.llm": ({"scint.errors", "scint.dsl", "scint.contexts", "scint.llm"}, {"openai", "attrs", "httpx"}),
+    "scint.llm": (
+        {"scint.errors", "scint.dsl", "scint.contexts", "scint.llm"},
+        {"openai", "attrs", "httpx", "bpe_openai"},  # bpe_openai: counting o200k tokens where it is installed
+    ),
     "scint.modules": ({"scint.errors", "scint.contexts", "scint.modules"}, {"attrs"}),
     "scint.session": (
         {"scint.errors", "scint.dsl", "scint.contexts", "scint.core", "scint.store", "scint.llm", "scint.modules"}

@@ -279,3 +279,20 @@ def test_messages_and_proposals(ip: InteractiveShell) -> None:
         s.run('notes.put(key="k", value=3)', actor="process:lit")
     assert ip.run_line_magic("scint_approve", 'p3 --edit notes.put(key="k", value=5)')["applied"] is True
     assert s.view().get("notes")["data"] == {"k": 5}
+
+
+def test_view_within_a_budget_or_whole(ip: InteractiveShell) -> None:
+    ip.run_line_magic("scint", 'create_context("big")')
+    ip.run_cell_magic("scint", "", "; ".join(f'big.put(key="k{i}", value="{"v" * 40}")' for i in range(400)))
+    default = formats(ip, ip.run_line_magic("scint_view", ""))
+    assert 8_000 < len(default["text/plain"]) <= 10_000 and len(default["text/html"]) <= 10_000
+    small = ip.run_line_magic("scint_view", "big --max-chars 300")
+    shown = formats(ip, small)
+    assert len(shown["text/plain"]) <= 300 and len(shown["text/html"]) <= 300
+    assert shown["text/plain"].startswith("big (Container) ") and "(400 keys)" in shown["text/plain"]
+    assert small.get("big")["data"]["k399"] == "v" * 40  # the view itself is whole; only its display is bounded
+    full = formats(ip, ip.run_line_magic("scint_view", "--full"))["text/plain"]
+    assert full == ip.run_line_magic("scint_view", "").render("text") and full.count('"v') == 400
+    for line in ("--full --max-chars 500", "--max-chars 20"):
+        with pytest.raises(UsageError, match="max-chars"):
+            ip.run_line_magic("scint_view", line)

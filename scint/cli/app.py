@@ -29,7 +29,8 @@ from scint.cli import modules as _modules
 from scint.cli import rerun as _rerun
 from scint.cli import ui as _ui
 from scint.cli.inputs import cli_wording, import_modules, imports_from, read_text, where
-from scint.errors import ScintError
+from scint.core.view import DISPLAY_CHARS, MIN_CHARS
+from scint.errors import BadArguments, ScintError
 
 app = typer.Typer(
     name="scint",
@@ -295,15 +296,42 @@ def show(
     ctx: typer.Context,
     path: Annotated[str | None, typer.Argument(help="Only the contexts under this path.", show_default=False)] = None,
     at: Annotated[int | None, typer.Option("--at", help="As of this version.", show_default=False)] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="The state as JSON (deterministic).")] = False,
+    max_chars: Annotated[
+        int | None,
+        typer.Option(
+            "--max-chars",
+            help=f"Within this many characters (default {DISPLAY_CHARS:,}): every context with its type and size "
+            "first, then values whole while they fit and summarised when not.",
+            show_default=False,
+        ),
+    ] = None,
+    full: Annotated[bool, typer.Option("--full", help="Everything: every value whole.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="The state as JSON (deterministic, complete).")] = False,
 ) -> None:
-    """Show the contexts and their state as a tree."""
+    """Show the contexts and their state: an outline within a budget of characters."""
+    budget = _budget(max_chars, full, as_json)
     view = _opts(ctx).session().view(path=path, at=at)
     _note_unloaded(view)
+    _show_view(view, budget, as_json)
+
+
+def _budget(max_chars: int | None, full: bool, as_json: bool) -> int | None:
+    """The character budget `--max-chars`/`--full` ask for (None: everything)."""
+    if full and max_chars is not None:
+        raise BadArguments("show takes --max-chars N or --full, not both")
+    if as_json and (full or max_chars is not None):
+        raise BadArguments("--json is always complete; leave out --max-chars and --full")
+    budget = None if full else DISPLAY_CHARS if max_chars is None else max_chars
+    if budget is not None and budget < MIN_CHARS:
+        raise BadArguments(f"--max-chars must be at least {MIN_CHARS}, not {budget}")
+    return budget
+
+
+def _show_view(view: scint.ContextMapView, budget: int | None, as_json: bool) -> None:
     if as_json:
         out.print(display.clean(view.render("json")), markup=False, soft_wrap=True)
     else:
-        out.print(display.view_tree(view))
+        out.print(display.view_text(view, budget), soft_wrap=True)
 
 
 def _note_unloaded(view: scint.ContextMapView) -> None:
@@ -414,10 +442,7 @@ def replay(
     target = s.version if to is None else to
     with _progress(f"replaying {s.branch_name} to version {target}", target) as advance:
         view = s.replay(to=to, progress=advance)
-    if as_json:
-        out.print(display.clean(view.render("json")), markup=False, soft_wrap=True)
-    else:
-        out.print(display.view_tree(view))
+    _show_view(view, DISPLAY_CHARS, as_json)
 
 
 # -- moving histories ---------------------------------------------------------------------------------------------

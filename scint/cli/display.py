@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -13,6 +12,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 import scint
+from scint.core.render import clean
 
 __all__ = [
     "branches_table",
@@ -22,19 +22,8 @@ __all__ = [
     "result_footer",
     "short",
     "statements_table",
-    "view_tree",
+    "view_text",
 ]
-
-
-# Characters a terminal acts on rather than shows: C0 controls but line break and tab, DEL, C1 controls (0x9b
-# is a one-byte CSI), and the bidirectional overrides that reorder what is shown.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def clean(text: str) -> str:
-    """`text` with every character a terminal would act on written as a `\\uXXXX` escape (as JSON writes it, so
-    JSON stays JSON): stored values cannot clear the screen, move the cursor or retitle the window."""
-    return _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def short(value: Any, width: int = 200) -> str:
@@ -123,30 +112,16 @@ def branches_table(branches: Sequence[dict[str, Any]]) -> Table:
     return table
 
 
-def view_tree(view: scint.ContextMapView, width: int = 200) -> Tree:
-    """The contexts as a tree: each with its type and state fields."""
-    label = Text()
-    label.append(view.branch, style="bold cyan")
-    label.append(f" @ {view.version}", style="bold")
+def view_text(view: scint.ContextMapView, max_chars: int | None) -> Text:
+    """The branch and version, then the view's outline within `max_chars` characters (None: everything)."""
+    text = Text()
+    text.append(view.branch, style="bold cyan")
+    text.append(f" @ {view.version}", style="bold")
     if view.path:
-        label.append(f"  {view.path}", style="bold")
-    root = Tree(label)
-    nodes: dict[str, Tree] = {}
-    for path in view.paths():
-        parent, _, name = path.rpartition(".")
-        head = Text()
-        head.append(path if parent not in nodes else name, style="bold")
-        head.append(f" ({clean(view.type_of(path))})", style="italic magenta")
-        node = nodes.get(parent, root).add(head)
-        nodes[path] = node
-        for key, value in view.get(path).items():
-            line = Text()
-            line.append(f"{clean(key)}: ", style="dim")
-            line.append(short(value, width))
-            node.add(line)
-    if not view.paths():
-        root.add(Text("(no contexts)", style="dim"))
-    return root
+        text.append(f"  {view.path}", style="bold")
+    text.append("\n")
+    text.append(view.render("text", max_chars=max_chars))
+    return text
 
 
 def diff_tree(diff: scint.Diff, width: int = 120) -> Tree:

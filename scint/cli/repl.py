@@ -25,6 +25,7 @@ import scint
 from scint.cli import display
 from scint.cli.lexer import BUILTINS, ScintLexer
 from scint.core.bindings import free_names
+from scint.core.view import DISPLAY_CHARS
 
 __all__ = ["Catalog", "ScintCompleter", "needs_more", "run_repl"]
 
@@ -344,7 +345,7 @@ class Repl:
         if name in ("h", "help", "?"):
             self.console.print(Text(HELP))
         elif name == "show":
-            self.console.print(display.view_tree(s.view(args[0] if args else None)))
+            self.console.print(display.view_text(s.view(args[0] if args else None), DISPLAY_CHARS), soft_wrap=True)
         elif name == "log":
             self.console.print(display.log_table(s.log(limit=int(args[0]) if args and args[0].isdigit() else 20)))
         elif name == "vars":

@@ -4,9 +4,20 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from typing import Any
 
-__all__ = ["render_result", "render_result_html", "render_value"]
+__all__ = ["clean", "render_result", "render_result_html", "render_value"]
+
+# Characters a terminal acts on rather than shows: C0 controls but line break and tab, DEL, C1 controls (0x9b
+# is a one-byte CSI), and the bidirectional overrides that reorder what is shown.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean(text: str) -> str:
+    """`text` with every character a terminal would act on written as a `\\uXXXX` escape (as JSON writes it, so
+    JSON stays JSON): stored values cannot clear the screen, move the cursor or retitle the window."""
+    return _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def render_value(value: Any, width: int = 2000) -> str:

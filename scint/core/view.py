@@ -13,22 +13,31 @@ from typing import Any
 from scint.contexts.base import did_you_mean
 from scint.contexts.types import copy_value
 from scint.core.args import check_type
+from scint.core.outline import MIN_CHARS, Outline, check_budget
 from scint.core.state import MapState
 from scint.errors import BadArguments, UnknownContext
 
-__all__ = ["ContextMapView"]
+__all__ = ["DISPLAY_CHARS", "MIN_CHARS", "ContextMapView"]
+
+DISPLAY_CHARS = 10_000  # what str(view) and its IPython/Jupyter displays show, unless view.max_chars says otherwise
 
 
 class ContextMapView:
-    """A read-only view of the contexts under `path` (all, if None) as of `version` on `branch`."""
+    """A read-only view of the contexts under `path` (all, if None) as of `version` on `branch`.
 
-    __slots__ = ("_contexts", "branch", "path", "version")
+    `render(format, max_chars)` writes it; `max_chars` (an attribute, DISPLAY_CHARS by default, None: everything)
+    is the budget of its displays: `str(view)`, IPython and Jupyter."""
+
+    __slots__ = ("_contexts", "_outlines", "branch", "max_chars", "path", "version")
 
     def __init__(self, contexts: dict[str, tuple[str, dict[str, Any]]], *, path: str | None, version: int, branch: str):
         self._contexts = contexts
         self.path = path
         self.version = version
         self.branch = branch
+        # The budget of its displays (str(), IPython, Jupyter); render() takes its own. None: everything.
+        self.max_chars: int | None = DISPLAY_CHARS
+        self._outlines: dict[bool, Outline] | None = None
 
     @classmethod
     def of(cls, state: MapState, *, path: str | None, version: int, branch: str) -> ContextMapView:
@@ -79,14 +88,21 @@ class ContextMapView:
     # -- rendering ----------------------------------------------------------------------------------------------
 
     def render(self, format: str = "text", max_chars: int | None = None) -> str:
-        """The view as "text" (within `max_chars` if given), "json" or "html"."""
+        """The view as "text" or "html" within `max_chars` characters (None: everything, every value whole), or
+        as "json" (always complete, deterministic: the contexts' state only).
+
+        Within a budget the structure comes first: every context with its type and size (when even that does
+        not fit, the shallowest contexts and a line saying how many were left out). Then detail while it fits:
+        values whole when they fit, summarised when not (a string's head and length, a dict's size and first
+        keys, a list's length and newest items). The text never exceeds `max_chars`, and a larger budget never
+        shows less. The least budget is MIN_CHARS (80), plus the HTML frame for "html"."""
         check_type(max_chars, "max_chars", int, optional=True)
         if format == "json":
             return self.to_json()
         if format == "text":
             return self.to_text(max_chars)
         if format == "html":
-            return self.to_html()
+            return self.to_html(max_chars)
         raise BadArguments(f'render() takes "text", "json" or "html", not {format!r}')
 
     def to_json(self) -> str:
@@ -94,71 +110,38 @@ class ContextMapView:
         return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
     def to_text(self, max_chars: int | None = None) -> str:
-        """An indented outline: each context with its type and state. Within `max_chars`, long values are cut
-        first, then whole contexts are summarised, and the text says what was left out."""
-        if max_chars is not None and max_chars < 40:
-            raise BadArguments("max_chars must be at least 40")
-        if not self._contexts:
-            return "(no contexts)"
-        for value_width in (200, 80, 30, 12):
-            lines = list(self._outline(value_width))
-            text = "\n".join(lines)
-            if max_chars is None or len(text) <= max_chars:
-                return text
-        return _cut_lines(lines, max_chars or 0)
+        """An indented outline of the contexts and their fields, within `max_chars` (see `render`)."""
+        check_type(max_chars, "max_chars", int, optional=True)
+        check_budget(max_chars, MIN_CHARS)
+        return self._outline(False).write(max_chars)
 
-    def _outline(self, width: int) -> list[str]:
-        lines = []
-        top = self.path.count(".") + 1 if self.path else 0
-        for path, (type_name, state) in self._contexts.items():
-            indent = "  " * (path.count(".") - top + 1 if self.path else path.count("."))
-            lines.append(f"{indent}{path} ({type_name})")
-            for key, value in state.items():
-                lines.append(f"{indent}  {key}: {_short(value, width)}")
-        return lines
+    def to_html(self, max_chars: int | None = None) -> str:
+        """The outline as HTML (escaped, in a `<pre>`), within `max_chars` (see `render`)."""
+        head = f"<div class='scint-view'><p>branch <b>{html.escape(self.branch)}</b>, version {self.version}</p><pre>"
+        tail = "</pre></div>"
+        frame = len(head) + len(tail)
+        check_type(max_chars, "max_chars", int, optional=True)
+        check_budget(max_chars, frame + MIN_CHARS, " for this view's HTML")
+        return head + self._outline(True).write(None if max_chars is None else max_chars - frame) + tail
 
-    def to_html(self) -> str:
-        rows = []
-        for path, (type_name, state) in self._contexts.items():
-            cells = "".join(
-                f"<tr><td>{html.escape(k)}</td><td><code>{html.escape(_short(v, 400))}</code></td></tr>"
-                for k, v in state.items()
-            )
-            rows.append(
-                f"<details open><summary><b>{html.escape(path)}</b> <i>{html.escape(type_name)}</i></summary>"
-                f"<table>{cells}</table></details>"
-            )
-        head = f"<div class='scint-view'><p>branch <b>{html.escape(self.branch)}</b>, version {self.version}</p>"
-        return head + "".join(rows) + "</div>"
+    def _outline(self, as_html: bool) -> Outline:
+        """The planned outline, kept: a view never changes, and describe_state may render it more than once."""
+        if self._outlines is None:
+            self._outlines = {}
+        got = self._outlines.get(as_html)
+        if got is None:
+            got = self._outlines[as_html] = Outline(self._contexts, self.path, as_html)
+        return got
 
     def _repr_html_(self) -> str:
-        return self.to_html()
+        return self.to_html(self.max_chars)
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # IPython's plain-text display
-        printer.text(self.to_text())
+        printer.text(self.to_text(self.max_chars))
 
     def __str__(self) -> str:
-        return self.to_text()
+        return self.to_text(self.max_chars)
 
     def __repr__(self) -> str:
         scope = f" {self.path}" if self.path else ""
         return f"<ContextMapView{scope} {self.branch}@{self.version}: {len(self._contexts)} contexts>"
-
-
-def _short(value: Any, width: int) -> str:
-    text = json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
-    return text if len(text) <= width else text[: max(width - 12, 1)] + f"... ({len(text):,} chars)"
-
-
-def _cut_lines(lines: list[str], budget: int) -> str:
-    kept: list[str] = []
-    used = 0
-    for i, line in enumerate(lines):
-        note = f"... {len(lines) - i} more lines not shown"
-        if used + len(line) + 1 + len(note) > budget:
-            kept.append(note)
-            break
-        kept.append(line)
-        used += len(line) + 1
-    text = "\n".join(kept)
-    return text[:budget]

@@ -1,5 +1,5 @@
 """What the model reads: the cheat sheet generated from the registered types, the instructions, and a view of
-the current state cut to a token budget."""
+the current state within a budget of characters (and of tokens, where the tokenizer is known)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,25 @@ from typing import TYPE_CHECKING
 
 from scint.contexts.help import cheat_sheet, tool_lines
 from scint.contexts.registry import registered
+from scint.errors import BadArguments
+from scint.llm.tokens import CHARS_PER_TOKEN, o200k
 
 if TYPE_CHECKING:
     from scint.llm.host import Host
 
-__all__ = ["ASK_INSTRUCTIONS", "PROCESS_INSTRUCTIONS", "STATE_BUDGET", "cheat", "describe_state", "state_text"]
+__all__ = [
+    "ASK_INSTRUCTIONS",
+    "PROCESS_INSTRUCTIONS",
+    "STATE_BUDGET",
+    "STATE_CHARS",
+    "cheat",
+    "describe_state",
+    "state_text",
+]
 
-STATE_BUDGET = 1_500  # tokens of state shown to the model (about 4 characters a token)
+STATE_CHARS = 6_000  # characters of state shown to the model (about 1,500 tokens)
+STATE_BUDGET = STATE_CHARS  # its former name
+LEAST_CHARS = 80  # the least budget of a view's text (scint.core.view.MIN_CHARS)
 
 ASK_INSTRUCTIONS = """\
 You work on shared state by writing Scint programs (the language is described in the `scint` tool). Turn the \
@@ -54,14 +66,44 @@ def cheat(session: Host, actor: str | None = None) -> str:
     return cheat_sheet(registered(), functions, history, allowed=allowed, tools=tool_lines(dict(contexts), allows))
 
 
-def state_text(session: Host, path: str | None = None, budget_tokens: int = STATE_BUDGET) -> str:
-    """The current state (under `path`) as an outline, within about `budget_tokens` tokens."""
+def state_text(
+    session: Host, path: str | None = None, max_chars: int = STATE_CHARS, max_tokens: int | None = None
+) -> str:
+    """The current state (under `path`) as an outline within `max_chars` characters (SPEC 14: every context with
+    its type and size, then values whole or summarised) and, if `max_tokens` is given, within that many o200k
+    tokens (counted where `bpe-openai` is installed, else estimated at four characters a token)."""
     view = session.view(path=path)
-    return view.render("text", max_chars=max(budget_tokens * 4, 40))
+    count = o200k() if max_tokens is not None else None
+    if max_tokens is not None and count is None:
+        max_chars = min(max_chars, max(max_tokens * CHARS_PER_TOKEN, LEAST_CHARS))
+    text = view.render("text", max_chars=max_chars)
+    if count is None or max_tokens is None or count(text) <= max_tokens:
+        return text
+    # The longest rendering within both budgets: a smaller character budget never shows more.
+    lo, hi = LEAST_CHARS, max_chars  # render(lo) is the fallback, render(hi) is over the token budget
+    best = view.render("text", max_chars=lo)
+    while hi - lo > 16:
+        mid = (lo + hi) // 2
+        got = view.render("text", max_chars=mid)
+        if count(got) <= max_tokens:
+            lo, best = mid, got
+        else:
+            hi = mid
+    return best
 
 
-def describe_state(session: Host, path: str | None = None, budget_tokens: int = STATE_BUDGET) -> str:
-    """The state as the model reads it: a heading and the outline."""
+def describe_state(
+    session: Host, path: str | None = None, max_chars: int = STATE_CHARS, max_tokens: int | None = None
+) -> str:
+    """The state as the model reads it: a heading and the outline, within `max_chars` characters in all (and
+    `max_tokens` tokens for the outline, see `state_text`)."""
     label = f"The state under {path}" if path else "The current state"
-    text = state_text(session, path, budget_tokens)
-    return f"{label} (branch {session.branch_name}, version {session.version}):\n{text}"
+    head = f"{label} (branch {session.branch_name}, version {session.version}):\n"
+    least = len(head) + LEAST_CHARS
+    if type(max_chars) is not int or max_chars < least:
+        raise BadArguments(
+            f"max_chars must be a whole number of at least {least} here (the heading and 80), not {max_chars!r}"
+        )
+    if max_tokens is not None and (type(max_tokens) is not int or max_tokens < 1):
+        raise BadArguments(f"max_tokens must be a positive whole number, not {max_tokens!r}")
+    return head + state_text(session, path, max_chars - len(head), max_tokens)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -115,28 +116,32 @@ def test_equal_states_render_equal_json_whatever_the_history(open_session) -> No
 
 def test_text_rendering(session: scint.Session, history: dict[int, str]) -> None:
     lines = session.view().render("text").splitlines()
-    assert lines[0] == "research (Thread)"
+    assert re.fullmatch(r"research \(Thread\) \d+ chars", lines[0])  # path, type and size (its state as JSON)
     assert lines[1].startswith('  posts: [{"role": "user", "content": "hi", "time": "')
-    assert lines[2:5] == ["  research.lit (Process)", '    goal: "g"', "    model: null"]
-    assert "    research.lit.t1 (Task)" in lines and '      status: "doing"' in lines
+    assert re.fullmatch(r"  research.lit \(Process\) [\d,]+ chars", lines[2])
+    assert lines[3:5] == ['    goal: "g"', "    model: null"]
+    assert any(re.fullmatch(r"    research.lit.t1 \(Task\) \d+ chars", line) for line in lines)
+    assert '      status: "doing"' in lines
     assert str(session.view()) == "\n".join(lines)
-    assert session.view(path="research.lit").render("text").splitlines()[0] == "research.lit (Process)"
+    assert session.view(path="research.lit").render("text").splitlines()[0].startswith("research.lit (Process) ")
 
 
 def test_text_stays_within_max_chars_and_says_what_was_left_out(session: scint.Session) -> None:
     session.run("; ".join(f'create_context("c{i}")' for i in range(60)))
     session.run("; ".join(f'c{i}.put(key="k", value="{"x" * 300}")' for i in range(60)))
     full = session.view().render("text")
-    assert len(full) > 10_000
-    for budget in (40, 100, 1000, 5000):
+    assert len(full) > 10_000 and full == session.view().render("text", max_chars=len(full))
+    for budget in (80, 100, 1000, 5000):
         text = session.view().render("text", max_chars=budget)
         assert len(text) <= budget
-        assert "not shown" in text or "chars)" in text
+        assert "contexts not shown" in text or "chars)" in text
     cut = session.view().render("text", max_chars=1000)
-    assert "more lines not shown" in cut
+    assert cut.endswith("contexts not shown")  # 60 context lines do not fit in 1,000 characters
+    every = session.view().render("text", max_chars=5000)
+    assert all(f"c{i} (Container)" in every for i in range(60))  # they fit in 5,000, with a summary of each
     long_values = session.view(path="c0").render("text", max_chars=200)
-    assert "c0 (Container)" in long_values and "chars)" in long_values  # the value is cut, the context kept
-    with pytest.raises(scint.BadArguments, match="max_chars must be at least 40"):
+    assert "c0 (Container)" in long_values and '"xxx' in long_values and "(300 chars)" in long_values
+    with pytest.raises(scint.BadArguments, match="max_chars must be at least 80, not 10"):
         session.view().render("text", max_chars=10)
 
 

@@ -4,6 +4,7 @@ session has them."""
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable
 from html.parser import HTMLParser
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 import scint
+from scint.ui.data import STATE_BUDGET
 from tests.ui.conftest import BASE, EVIL
 
 PAGES = [
@@ -73,7 +75,10 @@ def test_errors_on_pages_are_4xx_with_the_message(client: TestClient) -> None:
 def test_a_large_container_renders_within_a_bound(ui_session: scint.Session, client: TestClient) -> None:
     ui_session.run("big = notes.put(key=\"big\", value=$v)", params={"v": {f"k{i}": "x" * 50 for i in range(3000)}})
     r = client.get("/state")
-    assert r.status_code == 200 and len(r.text) < 40_000
+    # the state's text spends the page's budget (SPEC 14) and no more; escaping a quote costs 6 characters
+    shown = html.unescape(re.search(r"<pre class='state'>(.*?)</pre>", r.text, re.S).group(1))  # type: ignore[union-attr]
+    assert r.status_code == 200 and 0.95 * STATE_BUDGET < len(shown) <= STATE_BUDGET and len(r.text) < 7 * STATE_BUDGET
+    assert '"big": {"k0": ' in shown and "(3,000 keys)" in shown  # a sample of its keys, and its size
     assert len(client.get("/api/state").text) > 150_000  # the JSON is complete
 
 
