@@ -10,6 +10,7 @@ before its first change (the lengths of its lists and a copy of each entry it ch
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from scint.contexts.types import copy_value
@@ -105,8 +106,11 @@ class Mail:
         i = _number(pid, "p")
         return self.proposals[i - 1] if i is not None and i <= len(self.proposals) else None
 
-    def inbox(self, address: str, unread: bool = True) -> list[dict[str, Any]]:
-        return [m for m in self.messages if addressed_to(m, address) and not (unread and m["read"])]
+    def inbox(self, address: str, unread: bool = True, also: Collection[str] = ()) -> list[dict[str, Any]]:
+        """`address`'s messages (and those sent to the addresses in `also`), oldest first."""
+        return [
+            m for m in self.messages if (addressed_to(m, address) or m["to"] in also) and not (unread and m["read"])
+        ]
 
     def unread_count(self, to: str) -> int:
         return sum(1 for m in self.messages if m["to"] == to and not m["read"])
