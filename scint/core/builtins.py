@@ -47,10 +47,12 @@ def create_context(
     path = f"{parent}.{name}" if parent else name
     it.check_scope(path, "create_context")
     it.check_grant(path, config)
-    if "budget" in config:  # a process's budget is checked as configure checks it
-        made = registered().get(type)
-        if isinstance(made, builtins.type) and issubclass(made, Process):
+    made = registered().get(type)
+    if isinstance(made, builtins.type) and issubclass(made, Process):  # checked as configure checks them
+        if "budget" in config:
             check_budget(config["budget"], f"create_context({name!r:.80})")
+        if "backend" in config:
+            check_backend(config["backend"], f"create_context({name!r:.80})")
     return it.record("", "create_context", {"name": name, "type": type, "parent": parent, "config": config})
 
 

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from scint.contexts.builtin import Process, Thread
+from scint.contexts.builtin import Process, Thread, check_backend
 from scint.dsl import Assign, Const, DictValue, ListValue, Program
 from scint.errors import ActionError, BadArguments, LimitExceeded, LLMError, PermissionDenied, ScintError
 from scint.llm import control, steps
@@ -209,7 +209,7 @@ def _conversation(
 ) -> tuple[Conversation, Provider]:
     """The run's steps as a conversation, and who answers its requests: the registered function (`python:NAME`)
     or the process's model (`llm`)."""
-    backend = backend_of(session, path)
+    backend = check_backend(backend_of(session, path), f"the run of {path}")
     if backend.startswith("python:"):
         python = PythonBackend(backend[len("python:") :], getattr(session, "backend_function", None))
         return python_steps(session, path, max_steps, python, active, actor, events), python

@@ -111,6 +111,8 @@ def test_set_backend_is_recorded_and_replayed(s: scint.Session, backends: tuple[
         ('set_backend(path="desk", backend="python:no-dash")', scint.BadArguments, "python:NAME"),
         ('create_context("notes"); set_backend(path="notes", backend="llm")', scint.BadArguments, "not a Process"),
         ('set_backend(path="nowhere", backend="llm")', scint.UnknownContext, "no context `nowhere`"),
+        ('create_context("y", type="Process", backend="shell")', scint.BadArguments, "backend must be"),
+        ('desk.configure(settings={"backend": "python:"})', scint.BadArguments, "backend must be"),
     ],
 )
 def test_set_backend_accepts_only_backends_that_exist(s: scint.Session, text: str, error: type, words: str) -> None:

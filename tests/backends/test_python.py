@@ -196,3 +196,31 @@ def test_a_stop_message_ends_a_model_run_without_a_model_call(s: scint.Session) 
     state = s.view().get("p")
     assert state["status"] == "done" and state["transcript"][-1]["finished"] == "stop message m1 from human"
     assert mock.history == []
+
+
+def test_its_steps_count_against_its_budget(s: scint.Session, backends: tuple[Calls, Register]) -> None:
+    calls, register = backends
+    register("echo", lambda m, v: f"echo {m['content']}")
+    s.run('create_context("p", type="Process", backend="python:echo", budget={"steps": 1})')
+    s.send("p", "one", "query")
+    s.send("p", "two", "query")
+    s.run("p.run()")
+    state = s.view().get("p")
+    assert len(calls) == 1 and state["status"] == "stopped" and "budget" in state["transcript"][-1]["stopped"]
+
+
+def test_ctrl_c_in_a_backend_leaves_the_process_stopped_and_the_session_usable(
+    s: scint.Session, backends: tuple[Calls, Register]
+) -> None:
+    calls, register = backends
+
+    def interrupted(message: dict[str, Any], view: Any) -> str:
+        raise KeyboardInterrupt
+
+    register("ctrl_c", interrupted)
+    s.run('create_context("p", type="Process", goal="g", backend="python:ctrl_c")')
+    with pytest.raises(KeyboardInterrupt):
+        s.run("p.run()")
+    state = s.view().get("p")
+    assert state["status"] == "stopped" and "interrupted" in state["transcript"][-1]["stopped"] and len(calls) == 1
+    assert s.run('create_context("after")').value == "after"
