@@ -172,6 +172,8 @@ def test_each_step_handles_one_message_within_max_steps(s: scint.Session, backen
     s.run("p.run(max_steps=2)")
     assert s.view().get("p")["status"] == "done" and [m["content"] for m in s.inbox()][-1] == "echo c"
     assert s.view().get("p")["used"]["steps"] == 3
+    with pytest.raises(scint.BadArguments, match="1 to 10 messages"):
+        s.deliver_messages("p", limit=0)
 
 
 def test_a_stop_message_ends_the_run_at_that_step(s: scint.Session, backends: tuple[Calls, Register]) -> None:
