@@ -56,7 +56,6 @@ from scint.llm.steps import (
     record,
     refused_start,
     spent,
-    stop_in,
     waiting,
     why_not_now,
 )
@@ -205,8 +204,8 @@ def python_steps(
             return None
         entry: dict[str, Any] = {"backend": backend.model}
         if goal is not None:
-            message = {"id": None, "from": _address(actor), "to": path, "kind": "goal", "content": goal}
-            message["reply_to"] = None
+            sender = _address(actor)
+            message = {"id": None, "from": sender, "to": path, "kind": "goal", "content": goal, "reply_to": None}
             entry["goal"], goal = goal, None
         else:
             delivery = deliver(session, path, limit=1)
@@ -215,7 +214,7 @@ def python_steps(
             if not got:
                 break
             message = {**got[0], "to": path}
-            if stop_in([message]) is not None:  # "finish your work": the run ends at this step, no call
+            if message["kind"] == "stop":  # "finish your work": the run ends at this step, no call
                 finish(note, message)
                 return None
             entry["message"] = message["id"]
