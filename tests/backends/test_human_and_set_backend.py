@@ -3,6 +3,7 @@ reply goes out from the process) and `set_backend` (recorded, capability-checked
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 
 import scint
+from scint.llm import arun_process
 from scint.llm.backends import HUMAN_WAITS
 from tests.backends.conftest import Calls
 from tests.support.cli import Cli
@@ -37,6 +39,7 @@ def test_a_person_answers_for_a_human_backed_process(s: scint.Session) -> None:
     assert s.view().get("desk")["transcript"] == [{"waiting": HUMAN_WAITS}]
     version = s.version
     assert s.run("desk.run(max_steps=5)").value is None and s.version == version  # said once, not again
+    assert asyncio.run(arun_process(s, "desk")) is None and s.version == version  # the scheduler's way in
     assert s.reply("m1", "yes, go ahead", actor="human:ana") == "m2"
     [answer] = s.inbox("asker")
     assert (answer["from"], answer["reply_to"], answer["content"]) == ("desk", "m1", "yes, go ahead")
