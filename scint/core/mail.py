@@ -150,10 +150,13 @@ class Mail:
     def _send(self, *, now: str, to: str, content: str, kind: str, sender: str) -> str:
         return self._post(now=now, sender=sender, to=to, kind=kind, content=content)
 
-    def _reply(self, *, now: str, to: str, content: str, sender: str) -> str:
+    def _reply(self, *, now: str, to: str, content: str, sender: str, process: str | None = None) -> str:
+        """`sender` answers query `to`; `process`: the person answers for the process whose steps they take (its
+        backend is `human`), and the reply goes out from it."""
         i = _number(to, "m")
         query = self.messages[i - 1]  # type: ignore[operator]
-        mid = self._post(now=now, sender=sender, to=query["from"], kind="reply", content=content, reply_to=to)
+        frm = process if process is not None else sender
+        mid = self._post(now=now, sender=frm, to=query["from"], kind="reply", content=content, reply_to=to)
         answered = self._change("m", i - 1)  # type: ignore[operator]
         answered["answer"] = mid
         answered["read"] = True

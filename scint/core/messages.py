@@ -93,16 +93,19 @@ def reply(it: Interpreter, to: str, content: str) -> str:
             f"there is no message {to!r:.40}{did_you_mean(str(to), mine)}; "
             f"your unanswered queries: {', '.join(mine[:10]) or 'none'}"
         )
-    sender = me
+    process = None
     if query["to"] != me and not (is_person(me) and is_person(query["to"])):
         if not (is_person(me) and query["to"] in _taken_by_people(it)):
             raise PermissionDenied(f"{to} was sent to {query['to']}, not to {me}: only its recipient may reply to it")
-        sender = query["to"]  # a person answers for the process they take the steps of: it goes out from it
+        process = query["to"]  # a person answers for the process whose steps they take: it goes out from it
     if query["kind"] != "query":
         raise ActionError(f"{to} is a `{query['kind']}` message, not a query: there is nothing to reply to")
     if query["answer"] is not None:
         raise ActionError(f"{to} was already answered (by {query['answer']}); a query is answered once")
-    return it.record("", "reply", {"to": to, "content": _content(content), "sender": sender})
+    args = {"to": to, "content": _content(content), "sender": me}
+    if process is not None:
+        args["process"] = process
+    return it.record("", "reply", args)
 
 
 def _taken_by_people(it: Interpreter) -> set[str]:

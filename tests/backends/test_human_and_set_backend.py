@@ -143,3 +143,14 @@ def test_set_backend_is_held_to_capabilities(s: scint.Session) -> None:
         s.run('set_backend(path="other", backend="human")', read_only=True)
     assert s.view().get("other")["backend"] == "llm"
     assert s.run('set_backend(path="other", backend="human")', can=["set_backend"]).value == "human"
+
+
+def test_a_rerun_asks_the_person_again_rather_than_replaying_their_answer(s: scint.Session) -> None:
+    _ask(s)
+    s.reply("m1", "yes", actor="human:ana")
+    event = next(e for e in s.log() if e.source.startswith("reply("))
+    assert event.actor == "human:ana"
+    report = s.rerun(since=0, branch="again")
+    assert [p[2] for p in report.people] == ["human:ana replied to m1"]
+    s.checkout("again")
+    assert [m["id"] for m in s.inbox()] == ["m1"]  # the query waits for a person on the new branch
