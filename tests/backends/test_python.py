@@ -226,3 +226,16 @@ def test_ctrl_c_in_a_backend_leaves_the_process_stopped_and_the_session_usable(
     state = s.view().get("p")
     assert state["status"] == "stopped" and "interrupted" in state["transcript"][-1]["stopped"] and len(calls) == 1
     assert s.run('create_context("after")').value == "after"
+
+
+def test_the_scheduler_runs_python_processes_until_none_has_work(
+    s: scint.Session, exchange: Calls, backends: tuple[Calls, Register]
+) -> None:
+    _, register = backends
+    register("broken", lambda m, v: 1 / 0)
+    s.run('create_context("broken", type="Process", goal="g", backend="python:broken")')
+    asked, counted, broken = s.agents.run(max_steps=5)
+    assert (asked.status, asked.steps, asked.answer) == ("done", 2, "the counter says 12")
+    assert (counted.status, counted.steps) == ("done", 1)
+    assert "backend python:broken raised ZeroDivisionError" in broken.reason
+    assert len(exchange.of("asker")) == 2 and len(exchange.of("counter")) == 1 and len(exchange.of("broken")) == 1
