@@ -399,14 +399,15 @@ class ScintMagics(Magics):
     @argument("--all", action="store_true", help="Read messages too.")
     @line_magic
     def scint_inbox(self, line: str) -> _Display:
-        """The messages sent to you (or to a process): %scint_inbox [PATH] [--all]."""
+        """The messages sent to you (or to a process; yours include those to `human`-backed processes):
+        %scint_inbox [PATH] [--all]."""
         args = parse_argstring(self.scint_inbox, line)
         found = self._call(lambda s: s.inbox(args.path, unread=not args.all))
         return _plain("\n".join(map(format_message, found)) or "no messages")
 
     @line_magic
     def scint_reply(self, line: str) -> str:
-        """Answer a query sent to you: %scint_reply ID TEXT."""
+        """Answer a query sent to you (or to a `human`-backed process: it goes out from it): %scint_reply ID TEXT."""
         mid, _, text = line.strip().partition(" ")
         if not mid or not text.strip():
             raise UsageError("%scint_reply ID TEXT")

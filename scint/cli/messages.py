@@ -28,7 +28,9 @@ def add_commands(app: typer.Typer, out: Console, session: Any, show_json: Any) -
         all_: Annotated[bool, typer.Option("--all", help="Read messages too, not only unread ones.")] = False,
         as_json: Annotated[bool, typer.Option("--json", help="As JSON.")] = False,
     ) -> None:
-        """The messages sent to you (or to a process), oldest first; answer a query with `scint reply ID TEXT`."""
+        """The messages sent to you (or to a process), oldest first; answer a query with `scint reply ID TEXT`.
+
+        Yours include those sent to processes whose backend is `human`: you take their steps."""
         found = session(ctx).inbox(path, unread=not all_)
         if as_json:
             show_json(found)
@@ -41,7 +43,8 @@ def add_commands(app: typer.Typer, out: Console, session: Any, show_json: Any) -
         message: Annotated[str, typer.Argument(help="The query's id (m1, m2 ...).")],
         text: Annotated[list[str], typer.Argument(help="Your answer.")],
     ) -> None:
-        """Answer a query sent to you; the answer goes to its sender."""
+        """Answer a query sent to you; the answer goes to its sender (from the process, if it was sent to a
+        process whose backend is `human`)."""
         show(f"sent {session(ctx).reply(message, ' '.join(text))}")
 
     @app.command()

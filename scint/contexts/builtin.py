@@ -13,10 +13,15 @@ from scint.errors import ActionError, BadArguments, PermissionDenied
 __all__ = ["Composer", "Container", "Process", "Task", "Thread", "check_backend", "claim_holder"]
 
 
-def check_backend(backend: str, where: str) -> str:
-    """`backend` if it names who may take a process's steps ("llm", "human" or "python:NAME"), else BadArguments
-    (the process's `configure`, and a rerun's swap, say so the same way)."""
-    if not (backend in ("llm", "human") or (backend.startswith("python:") and NAME_RE.fullmatch(backend[7:]))):
+def check_backend(backend: Any, where: str) -> str:
+    """`backend` if it names who may take a process's steps: "llm" (its model), "human" (a person) or "python:NAME"
+    (NAME: a letter, then letters, digits or _); else BadArguments (the process's `configure`, create_context,
+    set_backend and a rerun's swap say so the same way). Whether NAME is registered is the session's to check
+    (set_backend, and each step of the process): a declaration may name one a module registers later."""
+    ok = backend in ("llm", "human") or (
+        isinstance(backend, str) and backend.startswith("python:") and NAME_RE.fullmatch(backend[len("python:") :])
+    )
+    if not ok:
         raise BadArguments(f'{where}: backend must be "llm", "human" or "python:NAME", not {backend!r:.80}')
     return backend
 

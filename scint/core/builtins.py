@@ -1,6 +1,6 @@
-"""The language's built-in functions (`create_context`, `drop_context`, `contexts`, `help`, the messages:
-`send`, `reply`, `inbox`, and `read` for handles) and the `history` context, as Specs the interpreter binds and
-type-checks like any action."""
+"""The language's built-in functions (`create_context`, `drop_context`, `contexts`, `help`, the messages: `send`,
+`reply`, `inbox`, `set_backend`, and `read` for handles) and the `history` context, as Specs the interpreter binds
+and type-checks like any action."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from scint.contexts.base import Spec, _spec
-from scint.contexts.builtin import Process
+from scint.contexts.builtin import Process, check_backend
 from scint.contexts.help import cheat_sheet, tool_lines, topic_help
 from scint.contexts.registry import registered
 from scint.contexts.usage import check_budget
 from scint.core.handles import read
 from scint.core.interpreter import Builtins, Interpreter
 from scint.core.messages import inbox, reply, send
-from scint.errors import PermissionDenied
+from scint.errors import BadArguments, PermissionDenied
 
 __all__ = ["HistoryAccess", "make_builtins"]
 
@@ -48,10 +48,12 @@ def create_context(
     path = f"{parent}.{name}" if parent else name
     it.check_scope(path, "create_context")
     it.check_grant(path, config)
-    if "budget" in config:  # a process's budget is checked as configure checks it
-        made = registered().get(type)
-        if isinstance(made, builtins.type) and issubclass(made, Process):
+    made = registered().get(type)
+    if isinstance(made, builtins.type) and issubclass(made, Process):  # checked as configure checks them
+        if "budget" in config:
             check_budget(config["budget"], f"create_context({name!r:.80})")
+        if "backend" in config:
+            check_backend(config["backend"], f"create_context({name!r:.80})")
     return it.record("", "create_context", {"name": name, "type": type, "parent": parent, "config": config})
 
 
@@ -70,8 +72,25 @@ def contexts(it: Interpreter) -> list[dict[str, str]]:
     return [{"path": path, "type": ctx.__scint_type__} for path, ctx in it.state.contexts.items()]
 
 
-def make_builtins(history: HistoryAccess) -> Builtins:
-    """The built-ins for one session."""
+def make_builtins(history: HistoryAccess, find_backend: Callable[[str], Any] | None = None) -> Builtins:
+    """The built-ins for one session. `find_backend(NAME)` returns the function registered as `python:NAME` or
+    raises (scint.modules.get_backend: the session passes it, as this layer may not import the registry)."""
+
+    def set_backend(it: Interpreter, path: str, backend: str) -> str:
+        """Change who takes the steps of the process at `path`: "llm" (its model), "human" (a person answers
+        its queries from their inbox) or "python:NAME" (a function registered under NAME). Returns the backend."""
+        ctx = it.state.require(path)
+        if not isinstance(ctx, Process):
+            raise BadArguments(f"`{path}` is a {ctx.__scint_type__}, not a Process: only a process has a backend")
+        it.check_scope(path, "set_backend")
+        it.check_grant(path, {"backend": backend}, configure=True)  # no process changes its own, or one above it
+        check_backend(backend, f"set_backend({path!r:.80})")
+        if backend.startswith("python:"):  # only a name registered now: no program names arbitrary code
+            if find_backend is None:
+                raise BadArguments("this session has no registered backends: use llm or human")
+            find_backend(backend[len("python:") :])
+        it.record(path, "configure", {"settings": {"backend": backend}})  # validated there too: one path
+        return backend
 
     def help(it: Interpreter, topic: str | None = None) -> str:
         """This cheat sheet; or the full documentation of a type or action, e.g. help("Container.put")."""
@@ -107,7 +126,9 @@ def make_builtins(history: HistoryAccess) -> Builtins:
         return history.at_dict(version, path, it)
 
     kinds = {"create_context": "action", "drop_context": "action", "branch": "action", "checkout": "action"}
-    kinds.update(send="action", reply="action")
-    functions = _specs(create_context, drop_context, contexts, help, send, reply, inbox, read, kinds=kinds)
+    kinds.update(send="action", reply="action", set_backend="action")
+    functions = _specs(
+        create_context, drop_context, contexts, help, send, reply, inbox, set_backend, read, kinds=kinds
+    )
     history_specs = _specs(log, branches, branch, checkout, diff, at, kinds=kinds)
     return Builtins(functions, history_specs)

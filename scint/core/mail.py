@@ -12,6 +12,7 @@ lengths of its lists and a copy of each entry it changes) and put back on rollba
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from scint.contexts.types import copy_value
@@ -121,8 +122,11 @@ class Mail:
         i = _number(hid, "h")
         return self.handles[i - 1] if i is not None and i <= len(self.handles) else None
 
-    def inbox(self, address: str, unread: bool = True) -> list[dict[str, Any]]:
-        return [m for m in self.messages if addressed_to(m, address) and not (unread and m["read"])]
+    def inbox(self, address: str, unread: bool = True, also: Collection[str] = ()) -> list[dict[str, Any]]:
+        """`address`'s messages (and those sent to the addresses in `also`), oldest first."""
+        return [
+            m for m in self.messages if (addressed_to(m, address) or m["to"] in also) and not (unread and m["read"])
+        ]
 
     def unread_count(self, to: str) -> int:
         return sum(1 for m in self.messages if m["to"] == to and not m["read"])
@@ -162,10 +166,13 @@ class Mail:
     def _send(self, *, now: str, to: str, content: str, kind: str, sender: str) -> str:
         return self._post(now=now, sender=sender, to=to, kind=kind, content=content)
 
-    def _reply(self, *, now: str, to: str, content: str, sender: str) -> str:
+    def _reply(self, *, now: str, to: str, content: str, sender: str, process: str | None = None) -> str:
+        """`sender` answers query `to`; `process`: the person answers for the process whose steps they take (its
+        backend is `human`), and the reply goes out from it."""
         i = _number(to, "m")
         query = self.messages[i - 1]  # type: ignore[operator]
-        mid = self._post(now=now, sender=sender, to=query["from"], kind="reply", content=content, reply_to=to)
+        frm = process if process is not None else sender
+        mid = self._post(now=now, sender=frm, to=query["from"], kind="reply", content=content, reply_to=to)
         answered = self._change("m", i - 1)  # type: ignore[operator]
         answered["answer"] = mid
         answered["read"] = True

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from scint.contexts.base import NAME_RE, did_you_mean
+from scint.contexts.builtin import Process
 from scint.core.capabilities import check_call
 from scint.core.interpreter import Interpreter
 from scint.core.mail import Mail, address_of, is_person
@@ -80,7 +81,8 @@ def send(it: Interpreter, to: str, content: str, kind: str = "read") -> str:
 
 def reply(it: Interpreter, to: str, content: str) -> str:
     """Answer the query `to` (a message id such as "m3" sent to you); the answer goes to its sender as a
-    `reply` message. Returns the reply's id. A query is answered once."""
+    `reply` message. Returns the reply's id. A query is answered once. A person may answer a query sent to a
+    process whose backend is "human": the reply goes out from that process."""
     _may_write(it, "reply")
     mail = _mail(it)
     query = mail.message(to)
@@ -91,23 +93,38 @@ def reply(it: Interpreter, to: str, content: str) -> str:
             f"there is no message {to!r:.40}{did_you_mean(str(to), mine)}; "
             f"your unanswered queries: {', '.join(mine[:10]) or 'none'}"
         )
+    process = None
     if query["to"] != me and not (is_person(me) and is_person(query["to"])):
-        raise PermissionDenied(f"{to} was sent to {query['to']}, not to {me}: only its recipient may reply to it")
+        if not (is_person(me) and query["to"] in _taken_by_people(it)):
+            raise PermissionDenied(f"{to} was sent to {query['to']}, not to {me}: only its recipient may reply to it")
+        process = query["to"]  # a person answers for the process whose steps they take: it goes out from it
     if query["kind"] != "query":
         raise ActionError(f"{to} is a `{query['kind']}` message, not a query: there is nothing to reply to")
     if query["answer"] is not None:
         raise ActionError(f"{to} was already answered (by {query['answer']}); a query is answered once")
-    return it.record("", "reply", {"to": to, "content": _content(content), "sender": me})
+    args = {"to": to, "content": _content(content), "sender": me}
+    if process is not None:
+        args["process"] = process
+    return it.record("", "reply", args)
+
+
+def _taken_by_people(it: Interpreter) -> set[str]:
+    """The processes whose backend is `human`: a person takes their steps, so their messages are in every person's
+    inbox and a person's reply to one of their queries goes out from the process."""
+    return {
+        p for p, c in it.state.contexts.items() if isinstance(c, Process) and getattr(c, "backend", None) == "human"
+    }
 
 
 def inbox(it: Interpreter, path: str | None = None, unread: bool = True) -> list[dict[str, Any]]:
     """The messages sent to `path` (a process path or "human"; default: your own), oldest first: only the
-    unread ones unless `unread` is false (then the newest 500)."""
+    unread ones unless `unread` is false (then the newest 500). A person's inbox also holds the messages sent
+    to processes whose backend is "human" (a person answers their queries with reply)."""
     me = address_of(it.actor)
     whose = me if path is None else path
     if not is_person(whose):
         recipient(it, whose)
     if it.caps is not None and not is_person(me) and not (whose == me or whose.startswith(me + ".")):
         raise PermissionDenied(f"{it.actor} may read only its own inbox and those of the processes below it")
-    found = it.state.mail.inbox(whose, unread)
+    found = it.state.mail.inbox(whose, unread, also=_taken_by_people(it) if is_person(whose) else ())
     return found if unread else found[-MAX_LISTED:]

@@ -24,7 +24,12 @@ class RunResult(Protocol):
 
 
 class Host(Protocol):
-    """A session as the LLM layer uses it."""
+    """A session as the LLM layer uses it.
+
+    A process's run also uses these when the host has them (a host without them has no messages, and no
+    `python:NAME` backends): `deliver_messages(path, limit=...)` (a process's unread messages into its
+    transcript; returns the events), `inbox(path)` (its unread messages) and `backend_function(name)` (the
+    function registered as `python:NAME`)."""
 
     limits: Limits
     branch_name: str

@@ -6,7 +6,12 @@ the state of its subtree (within a token budget) and its transcript, and either 
 program runs atomically with actor `process:<path>`, scope = its subtree, `self` = its path) or answers in text
 (status `done`, the answer recorded, `run` returns it). The reply, its calls and their outputs are recorded in
 the process's transcript, so replaying the events reproduces the run without calling a model, and a later `run`
-continues from the transcript. At `max_steps` the status becomes `stopped` (not an exception).
+continues from the transcript. At `max_steps` the status becomes `stopped` (not an exception). A `stop` message
+delivered at a step ends the run there, calling no model: its status is `done` (scint/llm/steps.py `finish`).
+
+That is a process whose `backend` is `llm` (the default). For `python:NAME` the same drivers call a registered
+function instead of a model, and a `human` process's run calls nothing (scint/llm/backends.py). The records every
+kind of step makes, and what a step reads first, are in scint/llm/steps.py.
 
 Before each step the run asks whether the process may step (scint/contexts/usage.py): not while it or a process
 above it is held by pause() or stop(), nor once its budget (steps, tokens, seconds over its whole life) is spent.
@@ -28,35 +33,30 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from scint.contexts.builtin import Process, Thread
-from scint.contexts.types import copy_value
-from scint.contexts.usage import why_not
-from scint.dsl import Assign, Const, DictValue, Limits, ListValue, Program, literal, parse
+from scint.contexts.builtin import Process, Thread, check_backend
+from scint.dsl import Assign, Const, DictValue, ListValue, Program
 from scint.errors import ActionError, BadArguments, LimitExceeded, LLMError, PermissionDenied, ScintError
-from scint.llm import control, prompt
+from scint.llm import control, prompt, steps
+from scint.llm.backends import PythonBackend, human_run, python_steps
 from scint.llm.endpoints import endpoint_name
 from scint.llm.loop import Conversation, adrive, drive
 from scint.llm.provider import MalformedReply, Message, Provider, Reply, RunFailed
+from scint.llm.steps import MAX_ANSWER, backend_of, clip, failed, spent
 from scint.llm.tools import ATOMIC_ONLY, run_call, tools
 
 if TYPE_CHECKING:
     from scint.core.state import MapState
-    from scint.llm.host import Host, RunResult
+    from scint.llm.host import Host
 
 __all__ = ["RunLimits", "arun_process", "arun_processes", "find_run", "is_run_call", "run_process", "run_thread"]
 
-MAX_TEXT = 16_000  # characters of a reply or an output kept in the transcript
 MAX_STEPS_PER_RUN = 1_000
-MAX_ANSWER = 200_000  # characters of a final answer kept (and returned)
-# Bounds for parsing the runtime's own records: every string in them is clipped above, but a reply may carry many
-# tool calls, and escapes (\u0000) lengthen the text.
-_RECORD_LIMITS = Limits(max_program_chars=100_000_000, max_string_chars=8 * MAX_ANSWER, max_items=1_000_000)
 
 
 @attrs.define
@@ -79,7 +79,7 @@ class RunLimits:
 
 @attrs.frozen
 class _Active:
-    provider: Provider
+    provider: Provider | None  # None: a Python backend's run, which needs none (a child it runs makes its own)
     limits: RunLimits
     depth: int
 
@@ -152,7 +152,7 @@ def _entered(provider: Provider | None, limits: RunLimits | None, default: Any) 
     if outer is None:
         active = _Active(provider or default(), limits or RunLimits(), 1)
     else:
-        active = _Active(provider or outer.provider, limits or outer.limits, outer.depth + 1)
+        active = _Active(provider or outer.provider or default(), limits or outer.limits, outer.depth + 1)
         if active.depth > active.limits.max_depth:
             raise LimitExceeded(f"processes may run processes at most {active.limits.max_depth} deep")
     token = _ACTIVE.set(active)
@@ -172,12 +172,15 @@ def run_process(
     actor: str = "human",
     events: list[Any] | None = None,
 ) -> str | None:
-    """Run the process at `path` for at most `max_steps` model steps; returns its answer, or None if it stopped.
-    The events its steps record are appended to `events` if given."""
+    """Run the process at `path` for at most `max_steps` steps, taken by its backend (its model, a registered
+    Python function, or none for a person: scint/llm/backends.py); returns its answer, or None if it stopped or
+    waits for a person. The events its steps record are appended to `events` if given."""
     events = [] if events is None else events
-    with _entered(provider, limits, lambda: _default(session, path)) as active, _settled(session, path, events):
-        model = _model_of(session, path, active.provider)
-        return drive(_steps(session, path, max_steps, model, active, actor, events), model)
+    if backend_of(session, path) == "human":
+        return human_run(session, path, events)
+    with _entered(provider, limits, _default_of(session, path)) as active, _settled(session, path, events):
+        conversation, taker = _conversation(session, path, max_steps, active, actor, events)
+        return drive(conversation, taker)
 
 
 async def arun_process(
@@ -190,11 +193,27 @@ async def arun_process(
     actor: str = "human",
     events: list[Any] | None = None,
 ) -> str | None:
-    """`run_process` on an event loop: model calls do not block it (children a step runs are run synchronously)."""
+    """`run_process` on an event loop: model calls (and `async def` Python backends) do not block it; children a
+    step runs are run synchronously. A process a person takes the steps of returns at once (None)."""
     events = [] if events is None else events
-    with _entered(provider, limits, lambda: _default(session, path)) as active, _settled(session, path, events):
-        model = _model_of(session, path, active.provider)
-        return await adrive(_steps(session, path, max_steps, model, active, actor, events), model)
+    if backend_of(session, path) == "human":
+        return human_run(session, path, events)
+    with _entered(provider, limits, _default_of(session, path)) as active, _settled(session, path, events):
+        conversation, taker = _conversation(session, path, max_steps, active, actor, events)
+        return await adrive(conversation, taker)
+
+
+def _conversation(
+    session: Host, path: str, max_steps: int, active: _Active, actor: str, events: list[Any]
+) -> tuple[Conversation, Provider]:
+    """The run's steps as a conversation, and who answers its requests: the registered function (`python:NAME`)
+    or the process's model (`llm`)."""
+    backend = check_backend(backend_of(session, path), f"the run of {path}")
+    if backend.startswith("python:"):
+        python = PythonBackend(backend[len("python:") :], getattr(session, "backend_function", None))
+        return python_steps(session, path, max_steps, python, active, actor, events), python
+    model = _model_of(session, path, active.provider)  # type: ignore[arg-type]  # an llm run always has one
+    return _steps(session, path, max_steps, model, active, actor, events), model
 
 
 @contextmanager
@@ -211,10 +230,10 @@ def _settled(session: Host, path: str, events: list[Any]) -> Iterator[None]:
                 raise
             raise LLMError(f"the run of {path} could not start: {type(exc).__name__}: {exc}") from exc
         if not isinstance(exc, Exception):  # KeyboardInterrupt, SystemExit: record it, let it go on
-            _failed(session, path, f"interrupted ({type(exc).__name__})", "stopped")
+            failed(session, path, f"interrupted ({type(exc).__name__})", "stopped")
             raise
         reason = str(exc) if isinstance(exc, ScintError) else f"internal error: {type(exc).__name__}: {exc}"
-        _failed(session, path, reason, "failed")
+        failed(session, path, reason, "failed")
         raise RunFailed(
             f"the run of {path} failed: {reason}\nIts status is now `failed`; what its steps did before stays "
             "recorded (see its transcript)"
@@ -249,6 +268,13 @@ def run_thread(session: Host, path: str, max_steps: int = 10, **kwargs: Any) -> 
     return dict(zip(children, answers, strict=True))
 
 
+def _default_of(session: Host, path: str) -> Callable[[], Provider | None]:
+    """How a run of the process finds its provider if none is given: a Python backend needs none."""
+    if backend_of(session, path).startswith("python:"):
+        return lambda: None
+    return lambda: _default(session, path)
+
+
 def _default(session: Host, path: str) -> Provider:
     """A top-level run's provider when none is given: the process's endpoint's, else the session's."""
     endpoint = session.view(path=path).get(path).get("endpoint")
@@ -274,14 +300,9 @@ def _steps(
     me = f"process:{path}"
 
     def record(**what: Any) -> None:
-        events.extend(_record(session, path, me, **what).events)
+        events.extend(steps.record(session, path, me, **what).events)
 
-    if _waiting(session, path):  # a proposal of its is pending: no steps until it is decided (SPEC 12)
-        return None
-    refused = _why_not(session, path)
-    if refused is not None:  # held, or out of budget: no step, no model call; the reason is recorded
-        reason, budget = refused
-        record(entry={"stopped": reason}, status="stopped" if budget else None)
+    if steps.refused_start(session, path, record):  # waiting, held, out of budget: no step, no model call
         return None
     start = {"run": path, "max_steps": max_steps, "by": actor, "model": provider.model}
     named = endpoint_name(session.view(path=path).get(path).get("endpoint"))
@@ -289,11 +310,16 @@ def _steps(
         start["endpoint"] = named  # the [models] name its steps go to (the key is never recorded)
     record(status="running", request=start)
     for step in range(1, max_steps + 1):
-        reason = active.limits.exhausted() or (_why_not(session, path) or (None,))[0]
+        reason = active.limits.exhausted() or (steps.why_not_now(session, path) or (None,))[0]
         if reason is not None:
             record(entry={"stopped": reason}, status="stopped")
             return None
-        events.extend(_deliver(session, path))  # its unread messages, into this step's prompt (SPEC 11)
+        delivery = steps.deliver(session, path)  # its unread messages, into this step's prompt (SPEC 11)
+        events.extend(delivery)
+        stop = steps.stop_in(steps.delivered_in(delivery, path))
+        if stop is not None:  # "finish your work": the run ends at this step, no model call
+            steps.finish(record, stop)
+            return None
         state = session.view(path=path).get(path)
         if state.get("status") == "waiting":  # its last step proposed a program: no steps until it is decided
             return None
@@ -304,102 +330,33 @@ def _steps(
             reply: Reply = yield messages, tools(session, provider.tool_kind, provider.api, self_path=path, actor=me)
         except MalformedReply as exc:  # the service's reply could not be read: the model hears why, and goes on
             active.limits.steps += 1
-            record(entry={"unreadable": _clip(str(exc))}, used=_spent(started, 0))
+            record(entry={"unreadable": clip(str(exc))}, used=spent(started, 0))
             continue
         active.limits.steps += 1
         active.limits.tokens += reply.usage.total
         used = reply.model or provider.model
-        entry: dict[str, Any] = {"text": _clip(reply.text), "tokens": reply.usage.total, "model": used}
+        entry: dict[str, Any] = {"text": clip(reply.text), "tokens": reply.usage.total, "model": used}
+        cost = spent(started, reply.usage.total)
         if not reply.tool_calls and not (reply.text or "").strip():
-            spent = _spent(started, reply.usage.total)
-            record(entry={**entry, "unreadable": "the reply was empty: no words and no tool call"}, used=spent)
+            record(entry={**entry, "unreadable": "the reply was empty: no words and no tool call"}, used=cost)
             continue
         if not reply.tool_calls:
-            answer = _clip(reply.text or "", MAX_ANSWER) or ""
-            record(entry=entry, status="done", answer=answer, used=_spent(started, reply.usage.total))
+            answer = clip(reply.text or "", MAX_ANSWER) or ""
+            record(entry=entry, status="done", answer=answer, used=cost)
             return answer
         calls, outputs = [], []
         for call in reply.tool_calls:
             request = {"process": path, "step": step, "model": reply.model or provider.model, "call": call.id}
             output, result = run_call(session, call, actor=me, self_path=path, request=request)
             events.extend(result.events if result is not None else ())
-            outputs.append(_clip(output))
-            calls.append({k: _clip(v) if isinstance(v, str) else v for k, v in call.as_dict().items()})
+            outputs.append(clip(output))
+            calls.append({k: clip(v) if isinstance(v, str) else v for k, v in call.as_dict().items()})
         entry.update(calls=calls, outputs=outputs)
-        record(entry=entry, used=_spent(started, reply.usage.total))
-    if not _waiting(session, path):
+        record(entry=entry, used=cost)
+    if not steps.waiting(session, path):
         record(entry={"stopped": f"max_steps={max_steps} reached"}, status="stopped")
     return None
 
 
-def _waiting(session: Host, path: str) -> bool:
-    return session.view(path=path).get(path).get("status") == "waiting"
-
-
-def _deliver(session: Host, path: str) -> list[Any]:
-    deliver = getattr(session, "deliver_messages", None)  # a host without messages delivers none
-    return deliver(path) if deliver is not None else []
-
-
-def _why_not(session: Host, path: str) -> tuple[str, bool] | None:
-    """Why the process may take no step now (held, or out of budget), read from the head; or None. (The live
-    contexts, read only: a view would copy the whole map before every step.)"""
-    contexts = session.callables()[0]
-
-    def process(p: str) -> dict[str, Any] | None:
-        ctx = contexts.get(p)
-        return ctx.__dict__ if isinstance(ctx, Process) else None
-
-    return why_not(process, path)
-
-
-def _spent(started: float, tokens: int) -> dict[str, Any]:
-    """What one step spent: measured now, recorded in its event (replay never measures again)."""
-    return {"steps": 1, "tokens": tokens, "seconds": round(max(control.clock() - started, 0.0), 3)}
-
-
 def _messages(session: Host, path: str, state: dict[str, Any]) -> list[Message]:
     return prompt.messages(session, path, state)  # bounded however long the run (scint/llm/prompt.py)
-
-
-def _record(
-    session: Host,
-    path: str,
-    actor: str,
-    *,
-    entry: dict[str, Any] | None = None,
-    status: str | None = None,
-    answer: str | None = None,
-    request: Any = None,
-    used: dict[str, Any] | None = None,
-) -> RunResult:
-    """Record a transcript entry (and what its step spent) and/or a status change on the process, as one program."""
-    statements = []
-    if entry is not None:
-        spent = f", used={literal(used)}" if used else ""
-        statements.append(f"{path}.record(entry={literal(copy_value(entry))}{spent})")
-    if status is not None:
-        statements.append(f"{path}.set_status(status={literal(status)}, answer={literal(answer)})")
-    try:
-        # The runtime writes these, from clipped model output: a user's tighter Limits are for programs.
-        program = parse("\n".join(statements), limits=_RECORD_LIMITS)
-        return session.run(program, actor=actor, request=request, _internal=True)
-    except ScintError as exc:
-        raise LLMError(f"could not record the run of {path}: {exc}") from exc
-
-
-def _failed(session: Host, path: str, reason: str, status: str) -> None:
-    """The run broke (the model service failed, recording did, Ctrl-C...): say so on the process, if it still
-    exists and the store still takes it."""
-    try:
-        if path in session.view():
-            entry = {"stopped" if status == "stopped" else "error": _clip(reason)}
-            _record(session, path, f"process:{path}", entry=entry, status=status)
-    except ScintError:
-        pass  # the original error is the one to report
-
-
-def _clip(text: str | None, limit: int = MAX_TEXT) -> str | None:
-    if text is None or len(text) <= limit:
-        return text
-    return text[: limit - 40] + f"... ({len(text):,} characters in all)"

@@ -144,8 +144,9 @@ def refresh() -> None:
 
 
 def register_backend(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Make `fn` the backend `python:NAME`: called with a message and a read-only view, it returns the reply text
-    (a str) or a scint.Program to run as the process. Registering a name again replaces it. Returns `fn`."""
+    """Make `fn` the backend `python:NAME`: called with a message (the process's goal once, then each message sent
+    to it) and a read-only view, it returns the reply text (a str; for anything but a query, the process's answer),
+    a scint.Program to run as the process, or None. Registering a name again replaces it. Returns `fn`."""
     check_name(name, "backend")
     if not callable(fn):
         raise ModuleError(f"backend `{name}` must be a function, not {type(fn).__name__}")

@@ -31,7 +31,7 @@ from scint.core.view import ContextMapView
 from scint.dsl import Limits, Program, quote
 from scint.dsl.limits import check_limits
 from scint.errors import HistoryError, ScintError, StoreError
-from scint.modules import Loaded, load_modules
+from scint.modules import Loaded, get_backend, load_modules
 from scint.session import approval, history, running, transfer
 from scint.session.checks import ScintApp, as_int, open_app
 from scint.session.messages import Messaging
@@ -88,7 +88,7 @@ class Session(Messaging):
         self._index: BranchIndex | None = None
         self._snapshot_at: dict[Any, int] = {}
         self._snapshot_bytes: dict[Any, int] = {}
-        self._builtins = make_builtins(history.History(self))
+        self._builtins = make_builtins(history.History(self), get_backend)
         self._rerun: RerunGuard | None = None  # set while this session runs a rerun's programs
         self._closed = False
         self._modules: Loaded | None = None

@@ -4,10 +4,13 @@ so capabilities hold here as everywhere; proposals are decided by scint/session/
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from scint.core.handles import keep, pages_of
 from scint.core.interpreter import Interpreter
+from scint.errors import BadArguments
+from scint.modules import get_backend
 from scint.session import approval
 
 if TYPE_CHECKING:
@@ -56,13 +59,16 @@ class Messaging:
         with self._lock:
             return approval.reject(self, id, reason, actor)
 
-    def deliver_messages(self: Session, path: str) -> list[Any]:
-        """Deliver the process at `path` its unread messages (at most DELIVER_PER_STEP): recorded in its transcript
-        (its model sees them in the step about to run) and marked read, in one program. Returns its events."""
+    def deliver_messages(self: Session, path: str, limit: int = DELIVER_PER_STEP) -> list[Any]:
+        """Deliver the process at `path` its unread messages, the oldest first (at most `limit`: DELIVER_PER_STEP
+        for a model's step, one for a Python backend's): recorded in its transcript (its model sees them in the
+        step about to run) and marked read, in one program. Returns its events."""
         self._check_open()
+        if type(limit) is not int or not 1 <= limit <= DELIVER_PER_STEP:
+            raise BadArguments(f"a step receives 1 to {DELIVER_PER_STEP} messages, not {limit!r:.40}")
 
         def deliver(it: Interpreter) -> list[Any]:
-            mine = [m for m in it.state.mail.messages if m["to"] == path and not m["read"]][:DELIVER_PER_STEP]
+            mine = [m for m in it.state.mail.messages if m["to"] == path and not m["read"]][:limit]
             if not mine or getattr(it.state.contexts.get(path), "__scint_type__", None) != "Process":
                 return []
             shown = [{k: m[k] for k in ("id", "from", "kind", "content", "reply_to")} for m in mine]
@@ -85,6 +91,12 @@ class Messaging:
 
         with self._lock:
             return approval._runtime(self, f"process:{path}", kept, self_path=path)
+
+    def backend_function(self: Session, name: str) -> Callable[..., Any]:
+        """The function registered as the backend `python:NAME` (scint.register_backend or the `scint.backends`
+        entry points); ModuleError naming the registered ones if there is none. Only registered names: no file or
+        program can name arbitrary code."""
+        return get_backend(name)
 
 
 def format_message(m: dict[str, Any]) -> str:
