@@ -65,6 +65,8 @@ LIBRARIAN = [  # what the librarian's model answers at each step, scripted: no k
 scint.register_backend("catalog", catalog)
 scint.register_backend("reader", reader)
 with scint.open(STORE) as s:
+    if s.version:
+        sys.exit(f"{STORE} already holds a history: give the demo a new store")
     s.up(Path(__file__).resolve().with_name("scint.toml"))  # shelf, desk, desk.librarian and its checker (a person)
     s.run('desk.spawn(name="catalog", goal="say where papers are"); desk.spawn(name="reader", goal="find papers")')
     s.run('set_backend(path="desk.catalog", backend="python:catalog")')
