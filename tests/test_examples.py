@@ -12,10 +12,13 @@ from pathlib import Path
 
 import pytest
 
+import scint
+
 REPO = Path(__file__).resolve().parent.parent
 PROGRAMS = sorted((REPO / "examples").glob("*.scint"))
 SCRIPTS = sorted((REPO / "examples").glob("*.py"))
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
+AGENTS_DEMO = Path("examples", "agents", "demo.py")
 SCINT = Path(sys.executable).with_name("scint")
 
 
@@ -38,6 +41,7 @@ def test_there_is_something_for_each_feature() -> None:
     assert {"quickstart.scint", "containers.scint", "tasks.scint", "composer.scint", "history.scint"} <= names
     assert {"custom_type.py", "branches.py", "llm_mock.py", "errors.py"} <= names
     assert {"quickstart.ipynb", "llm.ipynb"} <= names
+    assert (REPO / AGENTS_DEMO).is_file()
 
 
 @pytest.mark.parametrize("program", PROGRAMS, ids=lambda p: p.name)
@@ -63,6 +67,37 @@ def test_script_runs_from_a_copy(script: Path, copy: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip()
     assert not (copy / ".scint").exists()  # the examples leave no store behind
+
+
+@pytest.mark.parametrize("store", ["default", "sqlite"])
+def test_the_agents_demo_leaves_a_store_a_person_can_inspect(store: str, copy: Path) -> None:
+    """examples/agents/demo.py: processes on a scripted model and Python backends, a person answering and approving
+    through the real command line on the same store, and a replay that calls nobody."""
+    args = [f"sqlite:///{copy}/demo.db"] if store == "sqlite" else []  # default: a new LMDB store under $TMPDIR
+    env = {**_env(), "TMPDIR": str(copy)}
+    proc = subprocess.run(
+        [sys.executable, str(AGENTS_DEMO), *args], cwd=copy, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "m4  query from desk.librarian to desk.librarian.checker [waiting for your reply]" in out
+    assert "$ scint reply m4 'yes, one note per paper'\nsent m5\n" in out
+    assert "$ scint approve p1\napproved p1: applied at version " in out
+    assert "desk.reader: done after 1 step: the librarian says: both are noted on the shelf" in out
+    lines = out.splitlines()
+    assert lines[-3:-1] == ["model calls: 7, backend calls: 4", "replay equals the live view: True, with 0 calls"]
+    url = lines[-1].removeprefix("store: ")
+    assert url == args[0] if args else url.startswith(f"lmdb:///{copy}/scint-demo-")
+    with scint.open(url) as s:  # what the demo left, as `scint --store URL ...` shows it
+        view = s.view()
+        shelf = view.get("shelf")["data"]
+        assert (shelf["survey"], shelf["caps"]) == ("arXiv:2101.00001", "arXiv:1702.00002")
+        [proposal] = s.proposals(status=None)
+        assert proposal["status"] == "approved" and proposal["proposer"] == "process:desk.librarian"
+        [answer] = [m for m in s.inbox("desk.librarian", unread=False) if m["id"] == "m5"]
+        assert answer["from"] == "desk.librarian.checker" and answer["content"] == "yes, one note per paper"
+        assert view.get("desk.reader")["answer"] == "the librarian says: both are noted on the shelf"
+        assert [m["id"] for m in s.inbox()] == [] and s.replay().to_json() == view.to_json()
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
