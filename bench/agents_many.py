@@ -103,7 +103,7 @@ def main() -> None:
     ap.add_argument("--agents", type=int, default=50)
     ap.add_argument("--rounds-per-agent", type=int, default=100, help="queries each agent sends (R)")
     ap.add_argument("--programs", type=int, default=500, help="one-statement programs timed for the baseline")
-    ap.add_argument("--stores", default="durable,fast", help="durable, fast or both (comma-separated)")
+    ap.add_argument("--stores", default="durable,fast", help='durable, fast, both (comma-separated) or none ("")')
     ap.add_argument("--profile", action="store_true", help="profile the fast-store exchange once more")
     args = ap.parse_args()
     scint.register_backend("relay", relay)
@@ -114,7 +114,7 @@ def main() -> None:
             f"Python {platform.python_version()}, {args.agents} python:relay agents x {args.rounds_per_agent} "
             f"queries each (+ as many replies), one session.agents.run(), LMDB"
         )
-        for store in args.stores.split(","):
+        for store in filter(None, args.stores.split(",")):
 
             def url(tag: str, store: str = store) -> str:
                 return f"lmdb:///{root}/{tag}-{uuid.uuid4().hex[:6]}{options[store]}"
