@@ -64,7 +64,7 @@ from scint.llm.tools import run_call
 if TYPE_CHECKING:
     from scint.llm.host import Host
 
-__all__ = ["HUMAN_WAITS", "PythonBackend", "human_run", "python_steps"]
+__all__ = ["HUMAN_WAITS", "HeadView", "PythonBackend", "human_run", "python_steps"]
 
 HUMAN_WAITS = (
     "waiting for a person: its queries are in `scint inbox` (or %scint_inbox, session.inbox()); "
@@ -219,7 +219,7 @@ def python_steps(
                 return None
             entry["message"] = message["id"]
         started = control.clock()
-        reply = yield [], [], {"message": message, "view": session.view()}
+        reply = yield [], [], {"message": message, "view": HeadView(session)}
         active.limits.steps += 1
         if reply.text is not None and not reply.tool_calls and message["kind"] != "query":
             answer = clip(reply.text, MAX_ANSWER) or ""
@@ -239,6 +239,51 @@ def python_steps(
         note(entry=entry, used=spent(started, 0))
     note(status="done")
     return None
+
+
+class HeadView:
+    """The view a step hands the function: the branch as of the step (`session.view(at=<its version>)`), made only
+    when the function reads it. Copying the whole branch for every step, read or not, cost most of a step once
+    many processes had long transcripts (bench/agents_many.py). It behaves as the scint.ContextMapView it stands
+    for (attributes, `in`, `len`, displays, `isinstance`); one kept and read later still shows the step's version.
+    """
+
+    __slots__ = ("_at", "_made", "_session")
+
+    def __init__(self, session: Host) -> None:
+        self._session = session
+        self._at = session.version
+        self._made: Any = None
+
+    def _view(self) -> Any:
+        if self._made is None:
+            self._made = self._session.view(at=self._at)
+        return self._made
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:  # isinstance(view, scint.ContextMapView) holds
+        return type(self._view())
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._view(), name)
+
+    def __contains__(self, path: object) -> bool:
+        return path in self._view()
+
+    def __len__(self) -> int:
+        return len(self._view())
+
+    def __str__(self) -> str:
+        return str(self._view())
+
+    def __repr__(self) -> str:
+        return repr(self._view())
+
+    def _repr_html_(self) -> str:
+        return self._view()._repr_html_()  # type: ignore[no-any-return]
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        self._view()._repr_pretty_(printer, cycle)
 
 
 def _address(actor: str) -> str:
