@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import os
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from scint.contexts.builtin import Process, claim_holder
 from scint.contexts.usage import why_not
 from scint.core.interpreter import Interpreter
+from scint.core.mail import Mail
 from scint.session import approval
 
 if TYPE_CHECKING:
@@ -77,17 +77,9 @@ def _processes(contexts: dict[str, Any]) -> Lookup:
     return lookup
 
 
-def _unread(messages: list[dict[str, Any]], every: bool) -> Callable[[str], int]:
-    """Unread messages per recipient: counted in one pass when looking at every process; for a few (usually
-    just sent a message), whether there is one, looking back from the newest message."""
-    if every:
-        counts = Counter(m["to"] for m in messages if not m["read"])
-        return lambda p: counts.get(p, 0)
-
-    def any_unread(p: str) -> int:
-        return int(any(m["to"] == p and not m["read"] for m in reversed(messages)))
-
-    return any_unread
+def _unread(mail: Mail) -> Callable[[str], int]:
+    """Unread messages per recipient (the mail keeps them indexed: no scan of every message)."""
+    return mail.unread_count
 
 
 def claim_work(
@@ -123,7 +115,7 @@ def claim_work(
         if limit <= 0:
             return taken
         candidates = contexts if only is None else sorted(p for p in only if p in contexts)
-        unread = _unread(it.state.mail.messages, only is None)
+        unread = _unread(it.state.mail)
         for path in candidates:
             state = lookup(path)
             if state is None or not wanted(path) or claim_holder(state.get("claimed"), now) not in (None, owner):

@@ -51,7 +51,7 @@ def addressed_to(message: dict[str, Any], address: str) -> bool:
 class Mail:
     """Every message, proposal and handle of a branch, in the order recorded."""
 
-    __slots__ = ("_journal", "handles", "messages", "proposals")
+    __slots__ = ("_journal", "_unread", "handles", "messages", "proposals")
 
     def __init__(
         self,
@@ -63,6 +63,9 @@ class Mail:
         self.proposals: list[dict[str, Any]] = proposals or []
         self.handles: list[dict[str, Any]] = handles or []  # only ever appended
         self._journal: dict[tuple[str, int], dict[str, Any]] | None = None
+        # Unread messages per recipient (their indices, oldest first), built when first asked: a step asks for its
+        # own without scanning every message of the branch.
+        self._unread: dict[str, dict[int, None]] | None = None
 
     def __bool__(self) -> bool:
         return bool(self.messages or self.proposals or self.handles)
@@ -92,6 +95,7 @@ class Mail:
             if i < len(entries):
                 entries[i] = old
         del self.messages[messages:]
+        self._unread = None  # rebuilt when next asked
         del self.proposals[proposals:]
         del self.handles[handles:]
         self._journal = None
@@ -124,12 +128,33 @@ class Mail:
 
     def inbox(self, address: str, unread: bool = True, also: Collection[str] = ()) -> list[dict[str, Any]]:
         """`address`'s messages (and those sent to the addresses in `also`), oldest first."""
+        if unread and not also and not is_person(address):
+            return self.unread(address)  # a process's own: no scan
         return [
             m for m in self.messages if (addressed_to(m, address) or m["to"] in also) and not (unread and m["read"])
         ]
 
+    def unread(self, to: str) -> list[dict[str, Any]]:
+        """The unread messages sent to `to` exactly (a process path or a person's address), oldest first."""
+        return [self.messages[i] for i in self._index().get(to, ())]
+
     def unread_count(self, to: str) -> int:
-        return sum(1 for m in self.messages if m["to"] == to and not m["read"])
+        return len(self._index().get(to, ()))
+
+    def _index(self) -> dict[str, dict[int, None]]:
+        if self._unread is None:
+            index: dict[str, dict[int, None]] = {}
+            for i, m in enumerate(self.messages):
+                if not m["read"]:
+                    index.setdefault(m["to"], {})[i] = None
+            self._unread = index
+        return self._unread
+
+    def _mark_read(self, i: int) -> None:
+        entry = self._change("m", i)
+        entry["read"] = True
+        if self._unread is not None:
+            self._unread.get(entry["to"], {}).pop(i, None)
 
     def pending(self, proposer: str | None = None) -> list[dict[str, Any]]:
         return [
@@ -161,6 +186,8 @@ class Mail:
                 "time": now,
             }
         )
+        if self._unread is not None:
+            self._unread.setdefault(to, {})[len(self.messages) - 1] = None
         return mid
 
     def _send(self, *, now: str, to: str, content: str, kind: str, sender: str) -> str:
@@ -173,9 +200,8 @@ class Mail:
         query = self.messages[i - 1]  # type: ignore[operator]
         frm = process if process is not None else sender
         mid = self._post(now=now, sender=frm, to=query["from"], kind="reply", content=content, reply_to=to)
-        answered = self._change("m", i - 1)  # type: ignore[operator]
-        answered["answer"] = mid
-        answered["read"] = True
+        self._mark_read(i - 1)  # type: ignore[operator]
+        self.messages[i - 1]["answer"] = mid  # type: ignore[operator]
         return mid
 
     def _deliver(self, *, now: str, ids: list[str]) -> int:
@@ -183,7 +209,7 @@ class Mail:
             i = _number(mid, "m")
             if i is None or i > len(self.messages):
                 raise HistoryError(f"the history delivers message {mid!r}, which does not exist")
-            self._change("m", i - 1)["read"] = True
+            self._mark_read(i - 1)
         return len(ids)
 
     def _propose(self, *, now: str, proposer: str, program: str, version: int, self_path: str | None) -> str:

@@ -68,7 +68,7 @@ class Messaging:
             raise BadArguments(f"a step receives 1 to {DELIVER_PER_STEP} messages, not {limit!r:.40}")
 
         def deliver(it: Interpreter) -> list[Any]:
-            mine = [m for m in it.state.mail.messages if m["to"] == path and not m["read"]][:limit]
+            mine = it.state.mail.unread(path)[:limit]
             if not mine or getattr(it.state.contexts.get(path), "__scint_type__", None) != "Process":
                 return []
             shown = [{k: m[k] for k in ("id", "from", "kind", "content", "reply_to")} for m in mine]
