@@ -15,9 +15,9 @@ Layout, per application (`{app}` is the application name in lower case, or `stor
 as they are); `{app}:notifications` maps `pack(">Q", notification_id)` to the
 event's key; `{app}:tracking` maps an upstream application name to `pack(">Q", max notification id)`;
 `{app}:meta` maps `key_layout` to the layout of `id_key` (`_Keys`): `b"2"` (a UUID as `b"\\xff"` + its 16 bytes,
-other ids as `pack(">H", len(id)) + id`), written when a recorder first opens an application without events; applications
-with events and no marker (written before the marker) keep layout 1 (every id as `pack(">H", len(id)) + id`)
-and are read and written as they are.
+other ids as `pack(">H", len(id)) + id`), written when a recorder first opens an application without events;
+applications with events and no marker (written before the marker) keep layout 1 (every id as
+`pack(">H", len(id)) + id`) and are read and written as they are.
 
 Writers are serialised by LMDB (across processes), so notification ids are contiguous and never interleave.
 Many processes may share one store; each opens it once. Within a process, concurrent writers share one write
