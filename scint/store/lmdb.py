@@ -14,7 +14,7 @@ Layout, per application (`{app}` is the application name in lower case, or `stor
 `flags(1) + code(1) + state` (flag 2 says which; stores written before the codes hold the first form and are read
 as they are); `{app}:notifications` maps `pack(">Q", notification_id)` to the
 event's key; `{app}:tracking` maps an upstream application name to `pack(">Q", max notification id)`;
-`{app}:meta` maps `key_layout` to the layout of `id_key` (`_Keys`): `b"2"` (a UUID as `b"\\xff"` + its 16 bytes,
+`{app}:meta` maps `key_layout` to the layout of `id_key` (`Keys`): `b"2"` (a UUID as `b"\\xff"` + its 16 bytes,
 other ids as `pack(">H", len(id)) + id`), written when a recorder first opens an application without events;
 applications with events and no marker (written before the marker) keep layout 1 (every id as
 `pack(">H", len(id)) + id`) and are read and written as they are.
@@ -53,6 +53,7 @@ from eventsourcing.utils import resolve_topic
 
 from scint.errors import StoreError
 from scint.store._env import Lease, Settings
+from scint.store._keys import CACHED, LAYOUTS, RAW_UUID, Keys, key_layout
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -74,7 +75,6 @@ __all__ = [
 
 _U16 = Struct(">H")
 _U64 = Struct(">Q")
-_MAX_ID_BYTES = 400  # LMDB keys are at most 511 bytes
 _UUID_FLAG = 1
 _CODE_FLAG = 2
 # Topics stored as one byte (their codes are part of the stored format: append only, never reorder or reuse).
@@ -97,56 +97,6 @@ def _version(version: int) -> bytes:
     return _U64.pack(version)
 
 
-def _canonical_uuid(text: str) -> UUID | None:
-    """The UUID whose canonical text `text` is, if it is one (its key is then the UUID's, as it always was)."""
-    if len(text) != 36:
-        return None
-    try:
-        value = UUID(text)
-    except ValueError:
-        return None
-    return value if str(value) == text else None
-
-
-class _Keys:
-    """How a store's keys spell an originator id (its layout, `KEY_LAYOUT` in the `{app}:meta` sub-database).
-
-    Layout 1 (no marker: every store written before layout 2): `pack(">H", len(id)) + id`, the id as text.
-    Layout 2: a UUID (or its canonical text) as `b"\xff" + its 16 bytes`, anything else as in layout 1 (whose
-    first byte is 0 or 1, as ids are at most 400 bytes long, so the two never meet). Ids and their encodings
-    repeat across batches (a session writes one branch), so they are kept; bounded."""
-
-    __slots__ = ("cache", "raw_uuids")
-
-    def __init__(self, raw_uuids: bool) -> None:
-        self.raw_uuids = raw_uuids
-        self.cache: dict[UUID | str, bytes] = {}
-
-    def prefix(self, originator_id: UUID | str) -> bytes:
-        prefix = self.cache.get(originator_id)
-        if prefix is None:
-            prefix = self._prefix(originator_id)
-            if len(self.cache) >= _CACHED:
-                self.cache.clear()
-            self.cache[originator_id] = prefix
-        return prefix
-
-    def _prefix(self, originator_id: UUID | str) -> bytes:
-        if self.raw_uuids:
-            value = originator_id if isinstance(originator_id, UUID) else _canonical_uuid(originator_id)
-            if value is not None:
-                return _RAW_UUID + value.bytes
-        raw = str(originator_id).encode()
-        if len(raw) > _MAX_ID_BYTES:
-            raise DataError(f"originator id is {len(raw)} bytes long; at most {_MAX_ID_BYTES} are supported")
-        return _U16.pack(len(raw)) + raw
-
-
-_RAW_UUID = b"\xff"
-_CACHED = 1024
-_LAYOUTS = {1: _Keys(raw_uuids=False), 2: _Keys(raw_uuids=True)}
-KEY_LAYOUT = b"key_layout"  # in `{app}:meta`: b"2" for layout 2; absent in stores written before it
-_NEW_STORES = 2  # the layout an application starts with when it has no events yet
 _HEADERS: dict[tuple[str, bool], bytes] = {}
 
 
@@ -160,13 +110,13 @@ def _header_of(topic: str, is_uuid: bool) -> bytes:
         else:
             raw = topic.encode()
             header = bytes((flags,)) + _U16.pack(len(raw)) + raw
-        if len(_HEADERS) >= _CACHED:
+        if len(_HEADERS) >= CACHED:
             _HEADERS.clear()
         _HEADERS[topic, is_uuid] = header
     return header
 
 
-def _encode(stored_events: Sequence[StoredEvent], keys: _Keys) -> list[tuple[bytes, bytes]]:
+def _encode(stored_events: Sequence[StoredEvent], keys: Keys) -> list[tuple[bytes, bytes]]:
     """(key, value) pairs for a batch, keys in the given layout."""
     pack = _U64.pack
     cached, prefix_of = keys.cache.get, keys.prefix
@@ -185,7 +135,7 @@ def _encode(stored_events: Sequence[StoredEvent], keys: _Keys) -> list[tuple[byt
 
 
 def _describe(key: bytes) -> str:
-    name = str(UUID(bytes=key[1:17])) if key[:1] == _RAW_UUID else key[2:-8].decode()
+    name = str(UUID(bytes=key[1:17])) if key[:1] == RAW_UUID else key[2:-8].decode()
     return f"version {_U64.unpack_from(key, len(key) - 8)[0]} of {name!r}"
 
 
@@ -201,7 +151,7 @@ def _topic_and_state(value: bytes) -> tuple[str, bytes]:
 
 
 def _decode_id(key: bytes, value: bytes) -> UUID | str:
-    if key[:1] == _RAW_UUID:
+    if key[:1] == RAW_UUID:
         raw = UUID(bytes=key[1:17])
         return raw if value[0] & _UUID_FLAG else str(raw)
     text = key[2 : 2 + _U16.unpack_from(key)[0]].decode()
@@ -254,34 +204,7 @@ class LMDBAggregateRecorder(LMDBRecorder, AggregateRecorder):
         super().__init__(lease, prefix)
         self._events = self._name(purpose)
         self._lease.store.db(self._events)
-        self._keys = _LAYOUTS[self._key_layout()]
-
-    def _key_layout(self) -> int:
-        """The application's key layout: its marker, else 1 if it has events (written before layouts had
-        markers), else (a new application) `_NEW_STORES`, marked in the same transaction that checked."""
-        store = self._lease.store
-        meta, events = store.db(self._name("meta")), store.db(self._name("events"))
-
-        def marked(txn: Any) -> int | None:
-            value = txn.get(KEY_LAYOUT, db=meta)
-            if value is not None:
-                if value not in (b"1", b"2"):
-                    raise StoreError(f"this store's key layout {value!r} is not known to this Scint (upgrade it)")
-                return int(value)
-            return 1 if txn.stat(events)["entries"] else None
-
-        layout = store.read(marked)
-        if layout is not None:
-            return layout
-
-        def mark(txn: Any) -> int:
-            layout = marked(txn)
-            if layout is None:
-                layout = _NEW_STORES
-                txn.put(KEY_LAYOUT, str(layout).encode(), db=meta)
-            return layout
-
-        return store.write(mark)
+        self._keys = LAYOUTS[key_layout(self._lease.store, self._prefix)]
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         self._insert(stored_events, **kwargs)

@@ -1,4 +1,4 @@
-"""The LMDB key layout marker (scint.store.lmdb `_Keys`): new stores key a UUID by its 16 bytes (layout 2, marked
+"""The LMDB key layout marker (scint/store/_keys.py): new stores key a UUID by its 16 bytes (layout 2, marked
 in `{app}:meta`); stores written before the marker keep their text keys (layout 1) for reads and writes alike."""
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from eventsourcing.persistence import InfrastructureFactory, IntegrityError, Sto
 
 import scint
 from scint.errors import StoreError
-from scint.store.lmdb import KEY_LAYOUT, LMDBApplicationRecorder, LMDBFactory
+from scint.store._keys import KEY_LAYOUT
+from scint.store.lmdb import LMDBApplicationRecorder, LMDBFactory
 
 V1 = Path(__file__).parent / "v1_stores"
 
