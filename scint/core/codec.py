@@ -1,6 +1,6 @@
 """How events and snapshots are stored: a lean binary form, and the JSON form that stores written before it hold.
 
-The stored state of an event is `ScintTranscoder.encode(state)` (scint/core/map.py), one of three forms told apart
+The stored state of an event is `ScintTranscoder.encode(state)` (scint/core/map.py), one of four forms told apart
 by the first byte (the transcoder's version, so no store needs rewriting):
 
 - `{`: JSON, `{"v": state, "t": tags}` - every store written before the lean form; still read, never written
@@ -10,6 +10,8 @@ by the first byte (the transcoder's version, so no store needs rewriting):
   starts with `actor`, `program`, `n` (the program id as 8 raw bytes when it is 16 hex digits), otherwise
   `[timestamp, path, action, args, meta]`. A timestamp not in UTC is kept as its ISO text.
 - `\\x02`: anything else (Started events, snapshots, the branch index), `[state, tags]` in MessagePack.
+- `\\x03`: the same, zlib-compressed, when it is over `COMPRESS_ABOVE` bytes and compressing saves at least a
+  quarter (a snapshot of a large state, mostly: it is read once per open, and its bytes recur every snapshot).
 
 Provenance is lean too (scint/core/interpreter.py): `meta.source` is left out when it is exactly `call_text` of
 the event's path, action and arguments, and `meta.text` when it is exactly the program's statements' sources,
@@ -19,6 +21,7 @@ one per line. `source_of` and `program_text` give them back; exports carry meta 
 from __future__ import annotations
 
 import json
+import zlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -32,6 +35,8 @@ _PACK = msgspec.msgpack.Encoder().encode
 _UNPACK = msgspec.msgpack.Decoder().decode
 _LEAN_EVENT = b"\x01"
 _LEAN_STATE = b"\x02"
+_PACKED_STATE = b"\x03"
+COMPRESS_ABOVE = 1024
 _APPLIED_KEYS = ("timestamp", "path", "action", "args", "meta")
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _LITERAL = json.JSONEncoder(ensure_ascii=False).encode  # ", " and ": ", as people write them
@@ -147,9 +152,14 @@ def encode_state(obj: dict[str, Any]) -> bytes:
             return lean
     plain, tags = _plain(obj)
     try:
-        return _LEAN_STATE + _PACK([plain, tags])
+        packed = _PACK([plain, tags])
     except (TypeError, ValueError, OverflowError):
         return json_state(plain, tags)
+    if len(packed) > COMPRESS_ABOVE:
+        smaller = zlib.compress(packed, 1)
+        if len(smaller) * 4 <= len(packed) * 3:
+            return _PACKED_STATE + smaller
+    return _LEAN_STATE + packed
 
 
 def json_state(plain: dict[str, Any], tags: list[list[str]]) -> bytes:
@@ -164,6 +174,8 @@ def decode_state(data: bytes) -> Any:
         return _decode_applied(data)
     if first == _LEAN_STATE:
         value, tags = _UNPACK(memoryview(data)[1:])
+    elif first == _PACKED_STATE:
+        value, tags = _UNPACK(zlib.decompress(memoryview(data)[1:]))
     else:
         doc = json.loads(data)
         value, tags = doc["v"], doc.get("t", ())

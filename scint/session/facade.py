@@ -42,7 +42,7 @@ __all__ = ["Session", "load", "open"]
 
 log = logging.getLogger("scint")
 
-SNAPSHOT_EVERY = 100  # events between snapshots, at least
+SNAPSHOT_EVERY = 250  # events between snapshots, at least (a 5 KB state: 2 pages on LMDB, ~33 bytes per event)
 EVENT_BYTES = 200  # a typical stored event; snapshots wait until the events since the last one add up to its size
 
 

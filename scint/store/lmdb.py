@@ -9,11 +9,15 @@ Settings (eventsourcing reads `APPNAME_KEY` before `KEY`):
   (survives a process crash only).
 
 Layout, per application (`{app}` is the application name in lower case, or `stored`), in named sub-databases:
-`{app}:events` and `{app}:snapshots` map `pack(">H", len(id)) + id + pack(">Q", version)` to
+`{app}:events` and `{app}:snapshots` map `id_key + pack(">Q", version)` to
 `flags(1) + pack(">H", len(topic)) + topic + state`, or, for the well-known topics of `TOPICS`, to
 `flags(1) + code(1) + state` (flag 2 says which; stores written before the codes hold the first form and are read
 as they are); `{app}:notifications` maps `pack(">Q", notification_id)` to the
-event's key; `{app}:tracking` maps an upstream application name to `pack(">Q", max notification id)`.
+event's key; `{app}:tracking` maps an upstream application name to `pack(">Q", max notification id)`;
+`{app}:meta` maps `key_layout` to the layout of `id_key` (`Keys`): `b"2"` (a UUID as `b"\\xff"` + its 16 bytes,
+other ids as `pack(">H", len(id)) + id`), written when a recorder first opens an application without events;
+applications with events and no marker (written before the marker) keep layout 1 (every id as
+`pack(">H", len(id)) + id`) and are read and written as they are.
 
 Writers are serialised by LMDB (across processes), so notification ids are contiguous and never interleave.
 Many processes may share one store; each opens it once. Within a process, concurrent writers share one write
@@ -49,6 +53,7 @@ from eventsourcing.utils import resolve_topic
 
 from scint.errors import StoreError
 from scint.store._env import Lease, Settings
+from scint.store._keys import CACHED, LAYOUTS, RAW_UUID, Keys, key_layout
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -70,7 +75,6 @@ __all__ = [
 
 _U16 = Struct(">H")
 _U64 = Struct(">Q")
-_MAX_ID_BYTES = 400  # LMDB keys are at most 511 bytes
 _UUID_FLAG = 1
 _CODE_FLAG = 2
 # Topics stored as one byte (their codes are part of the stored format: append only, never reorder or reuse).
@@ -87,33 +91,13 @@ _CODES = {topic: code for code, topic in enumerate(TOPICS) if topic}
 _VERSION_MAX = (1 << 64) - 1
 
 
-def _id_prefix(originator_id: UUID | str) -> bytes:
-    raw = str(originator_id).encode()
-    if len(raw) > _MAX_ID_BYTES:
-        raise DataError(f"originator id is {len(raw)} bytes long; at most {_MAX_ID_BYTES} are supported")
-    return _U16.pack(len(raw)) + raw
-
-
 def _version(version: int) -> bytes:
     if not 0 <= version <= _VERSION_MAX:
         raise DataError(f"originator version {version} is outside 0..2**64-1")
     return _U64.pack(version)
 
 
-# Ids and topics repeat across batches (a session writes one branch), so their encodings are kept; bounded.
-_PREFIXES: dict[UUID | str, bytes] = {}
 _HEADERS: dict[tuple[str, bool], bytes] = {}
-_CACHED = 1024
-
-
-def _prefix_of(originator_id: UUID | str) -> bytes:
-    prefix = _PREFIXES.get(originator_id)
-    if prefix is None:
-        prefix = _id_prefix(originator_id)
-        if len(_PREFIXES) >= _CACHED:
-            _PREFIXES.clear()
-        _PREFIXES[originator_id] = prefix
-    return prefix
 
 
 def _header_of(topic: str, is_uuid: bool) -> bytes:
@@ -126,20 +110,21 @@ def _header_of(topic: str, is_uuid: bool) -> bytes:
         else:
             raw = topic.encode()
             header = bytes((flags,)) + _U16.pack(len(raw)) + raw
-        if len(_HEADERS) >= _CACHED:
+        if len(_HEADERS) >= CACHED:
             _HEADERS.clear()
         _HEADERS[topic, is_uuid] = header
     return header
 
 
-def _encode(stored_events: Sequence[StoredEvent]) -> list[tuple[bytes, bytes]]:
-    """(key, value) pairs for a batch."""
+def _encode(stored_events: Sequence[StoredEvent], keys: Keys) -> list[tuple[bytes, bytes]]:
+    """(key, value) pairs for a batch, keys in the given layout."""
     pack = _U64.pack
+    cached, prefix_of = keys.cache.get, keys.prefix
     records = []
     for event in stored_events:
         originator_id = event.originator_id
         is_uuid = isinstance(originator_id, UUID)
-        prefix = _PREFIXES.get(originator_id) or _prefix_of(originator_id)
+        prefix = cached(originator_id) or prefix_of(originator_id)
         header = _HEADERS.get((event.topic, is_uuid)) or _header_of(event.topic, is_uuid)
         try:
             records.append((prefix + pack(event.originator_version), header + event.state))
@@ -150,7 +135,8 @@ def _encode(stored_events: Sequence[StoredEvent]) -> list[tuple[bytes, bytes]]:
 
 
 def _describe(key: bytes) -> str:
-    return f"version {_U64.unpack_from(key, len(key) - 8)[0]} of {key[2:-8].decode()!r}"
+    name = str(UUID(bytes=key[1:17])) if key[:1] == RAW_UUID else key[2:-8].decode()
+    return f"version {_U64.unpack_from(key, len(key) - 8)[0]} of {name!r}"
 
 
 class _Duplicate(Exception):
@@ -165,6 +151,9 @@ def _topic_and_state(value: bytes) -> tuple[str, bytes]:
 
 
 def _decode_id(key: bytes, value: bytes) -> UUID | str:
+    if key[:1] == RAW_UUID:
+        raw = UUID(bytes=key[1:17])
+        return raw if value[0] & _UUID_FLAG else str(raw)
     text = key[2 : 2 + _U16.unpack_from(key)[0]].decode()
     return UUID(text) if value[0] & _UUID_FLAG else text
 
@@ -215,6 +204,7 @@ class LMDBAggregateRecorder(LMDBRecorder, AggregateRecorder):
         super().__init__(lease, prefix)
         self._events = self._name(purpose)
         self._lease.store.db(self._events)
+        self._keys = LAYOUTS[key_layout(self._lease.store, self._prefix)]
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         self._insert(stored_events, **kwargs)
@@ -223,7 +213,7 @@ class LMDBAggregateRecorder(LMDBRecorder, AggregateRecorder):
     def _insert(
         self, stored_events: Sequence[StoredEvent], *, tracking: Tracking | None = None, **_: Any
     ) -> list[int] | None:
-        records = _encode(stored_events)
+        records = _encode(stored_events, self._keys)
         if not records and tracking is None:
             return [] if self._notifications_name() else None
         return self.settle(self._submit(records, tracking, None))[0]
@@ -236,7 +226,7 @@ class LMDBAggregateRecorder(LMDBRecorder, AggregateRecorder):
         not): a session runs its next program on top of one being committed. Submissions are recorded in order,
         except that among those that depend on none a higher `priority` goes first (a retried program: it wins a
         conflict within its batch)."""
-        return self._submit(_encode(stored_events), None, after, priority)
+        return self._submit(_encode(stored_events, self._keys), None, after, priority)
 
     def _submit(
         self, records: list[tuple[bytes, bytes]], tracking: Tracking | None, after: Pending | None, priority: int = 0
@@ -301,7 +291,7 @@ class LMDBAggregateRecorder(LMDBRecorder, AggregateRecorder):
         desc: bool = False,
         limit: int | None = None,
     ) -> Sequence[StoredEvent]:
-        prefix = _id_prefix(originator_id)
+        prefix = self._keys.prefix(originator_id)
         if (lte is not None and lte < 0) or (limit is not None and limit <= 0):
             return []
         low = prefix + _U64.pack(gt + 1) if gt is not None and 0 <= gt < _VERSION_MAX else prefix

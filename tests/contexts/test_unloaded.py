@@ -10,9 +10,8 @@ import pytest
 import scint
 from scint.contexts import registry
 from scint.errors import ActionError, ScintError, UnknownAction
+from scint.session.facade import SNAPSHOT_EVERY
 from tests.conftest import Counter
-
-SNAPSHOT_EVERY = 100
 
 
 def _write(url: str, register: Callable[..., object], increments: int) -> str:

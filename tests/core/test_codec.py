@@ -4,6 +4,8 @@ that leaves out only what the call spells."""
 from __future__ import annotations
 
 import json
+import random
+import string
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -18,6 +20,7 @@ from scint.core.map import ScintTranscoder, branch_id
 from scint.core.state import MapState
 
 NOW = datetime(2026, 11, 30, 1, 2, 3, 456789, tzinfo=UTC)
+NOISE = random.Random(0)  # incompressible text, the same every run
 META = {"actor": "human", "program": "0123456789abcdef", "n": 1}
 
 json_values = st.recursive(
@@ -72,6 +75,25 @@ def test_every_state_round_trips(state: dict[str, Any], first: bytes) -> None:
         assert back["state"]["_created_on"] == NOW
     else:
         assert back == state and back.get("timestamp").utcoffset() == state["timestamp"].utcoffset()
+
+
+@pytest.mark.parametrize(
+    ("data", "first"),
+    [
+        ({f"k{i}": "v" * 100 for i in range(50)}, b"\x03"),  # large, compresses: zlib
+        ({f"k{i}": "v" * 10 for i in range(50)}, b"\x02"),  # under COMPRESS_ABOVE
+        ({f"k{i}": "".join(NOISE.choices(string.printable[:94], k=100)) for i in range(50)}, b"\x02"),  # saves < 1/4
+    ],
+)
+def test_large_states_are_compressed_when_it_pays(data: dict[str, str], first: bytes) -> None:
+    state = {"timestamp": NOW, "state": {"_created_on": NOW, "state": MapState(), "data": data}}
+    encoded = ScintTranscoder().encode(state)
+    assert encoded[:1] == first
+    if first == b"\x03":
+        assert len(encoded) < 1000  # of ~5,500
+    back = ScintTranscoder().decode(encoded)
+    assert back["state"]["data"] == data and back["state"]["_created_on"] == NOW and back["timestamp"] == NOW
+    assert type(back["state"]["state"]) is MapState
 
 
 def test_the_json_form_of_older_stores_is_read() -> None:

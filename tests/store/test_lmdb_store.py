@@ -73,12 +73,13 @@ def test_lmdb_sync_sets_flags(tmp_path: Path, value: str, sync: bool, monkeypatc
         store = f._lease.store
         flags = store.env.flags()
         assert (flags["sync"], flags["metasync"]) == (sync, False)
+        recorder = app_recorder(f)  # a new store: marks its key layout (a commit of its own)
         synced: list[int] = []
         real = store.env.sync
         monkeypatch.setattr(
             store, "env", _Spy(store.env, lambda force: synced.append(store.last_txnid()) or real(force))
         )
-        app_recorder(f).insert_events([ev(uuid4(), 1)])
+        recorder.insert_events([ev(uuid4(), 1)])
         assert synced == ([store.last_txnid()] if sync else [])  # after the commit, before insert_events returned
     finally:
         f.close()
