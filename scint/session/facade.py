@@ -32,18 +32,17 @@ from scint.dsl import Limits, Program, quote
 from scint.dsl.limits import check_limits
 from scint.errors import HistoryError, ScintError, StoreError
 from scint.modules import Loaded, get_backend, load_modules
-from scint.session import approval, history, running, transfer
+from scint.session import approval, history, running, snapshots, transfer
 from scint.session.checks import ScintApp, as_int, open_app
 from scint.session.messages import Messaging
 from scint.session.results import Diff, LogEntry, RerunReport, Result
+from scint.session.snapshots import SNAPSHOT_EVERY
 from scint.store.interrupts import shielded
 
-__all__ = ["Session", "load", "open"]
+__all__ = ["SNAPSHOT_EVERY", "Session", "load", "open"]
 
 log = logging.getLogger("scint")
 
-SNAPSHOT_EVERY = 250  # events between snapshots, at least (a 5 KB state: 2 pages on LMDB, ~33 bytes per event)
-EVENT_BYTES = 200  # a typical stored event; snapshots wait until the events since the last one add up to its size
 
 
 def _one_at_a_time(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -167,7 +166,7 @@ class Session(Messaging):
             token = token_of() if token_of is not None else None  # read first: the load sees at least this
             head = self._head = load_map(self.app, self.branch_name)
             if head is not None:
-                self._snapshot_at.setdefault(head.id, head.version)
+                self._since_snapshot(head)
                 if token_of is not None:
                     self._seen = (head, token)
             return head
@@ -216,29 +215,11 @@ class Session(Messaging):
         head = self._head
         return head.scint_version if head is not None and head.version > 0 else 0
 
+    def _since_snapshot(self, head: ContextMap) -> None:
+        snapshots.count_from_stored(self, head)
+
     def _maybe_snapshot(self, head: ContextMap) -> None:
-        """Snapshot the head when replaying the events since the last snapshot would cost more than reading a
-        new one: at least SNAPSHOT_EVERY events, and at least as many event-sized bytes as the last snapshot
-        took, so snapshots add a bounded number of bytes per event however large the state grows."""
-        since = head.version - self._snapshot_at.get(head.id, 0)
-        if head.state.stale:  # a type is not registered here: its state is not known, so not snapshotted
-            return
-        if since < SNAPSHOT_EVERY or since * EVENT_BYTES < self._snapshot_bytes.get(head.id, 0):
-            return
-        try:
-            snapshot = ContextMap.Snapshot.take(head)
-            stored = self.app.mapper.to_stored_event(snapshot)
-            recorder = self.app.snapshots.recorder  # type: ignore[union-attr]
-            if self._group:  # recorded only if the programs in flight below it are
-                shielded(running.write_after, self, recorder, [stored])
-            else:
-                seen = self._seen
-                shielded(recorder.insert_events, [stored])
-                self._advance(seen)
-            self._snapshot_at[head.id] = head.version
-            self._snapshot_bytes[head.id] = len(stored.state)
-        except Exception:  # a snapshot is an optimisation: failing to take one loses nothing
-            log.exception("could not take a snapshot at version %d", head.version)
+        snapshots.maybe_take(self, head)
 
     def _switch(self, name: str, head: ContextMap | None) -> None:
         if name != self.branch_name:
