@@ -12,6 +12,7 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -144,3 +145,14 @@ def counter(register_type: Callable[[type[scint.Context]], type[scint.Context]])
     """The SPEC's Counter, registered as "Counter" for this test."""
     register_type(Counter)
     return Counter
+
+
+@pytest.fixture
+def servers() -> Iterator[tuple[Any, Any]]:
+    """Two loopback OpenAI-compatible servers (FakeOpenAI, tests/llm/conftest.py), closed afterwards."""
+    from tests.llm.conftest import FakeOpenAI  # imported here: that module imports this one
+
+    a, b = FakeOpenAI(), FakeOpenAI()
+    yield a, b
+    a.close()
+    b.close()

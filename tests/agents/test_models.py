@@ -5,7 +5,6 @@ from the templates it lists, with at most its own capabilities."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -63,14 +62,6 @@ can = ["**"]
 [templates.elsewhere]
 goal = "not listed by the lead"
 """
-
-
-@pytest.fixture
-def servers() -> Iterator[tuple[FakeOpenAI, FakeOpenAI]]:
-    a, b = FakeOpenAI(), FakeOpenAI()
-    yield a, b
-    a.close()
-    b.close()
 
 
 @pytest.fixture

@@ -79,7 +79,7 @@ def test_replay_and_a_reopened_store_call_no_backend(s: scint.Session, exchange:
     assert len(exchange) == 3
 
 
-def test_processes_run_concurrently_with_an_async_backend(s: scint.Session, backends: tuple[Calls, Register]) -> None:
+def test_an_async_backend_is_awaited_in_async_and_sync_runs(s: scint.Session, backends: tuple[Calls, Register]) -> None:
     calls, register = backends
     register("asker", asker)
 

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -45,14 +44,6 @@ goal = "answer"
 model = "main"
 can = {CAN}
 """
-
-
-@pytest.fixture
-def servers() -> Iterator[tuple[FakeOpenAI, FakeOpenAI]]:
-    a, b = FakeOpenAI(), FakeOpenAI()
-    yield a, b
-    a.close()
-    b.close()
 
 
 @pytest.fixture

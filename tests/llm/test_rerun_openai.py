@@ -4,7 +4,6 @@ the requests of the processes on it, and replay, views, diff and export send no 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,14 +15,6 @@ from tests.conftest import url_for
 from .conftest import FakeOpenAI
 
 CAN = '["self.**", "send", "reply", "inbox", "notes.*"]'
-
-
-@pytest.fixture
-def servers() -> Iterator[tuple[FakeOpenAI, FakeOpenAI]]:
-    a, b = FakeOpenAI(), FakeOpenAI()
-    yield a, b
-    a.close()
-    b.close()
 
 
 @pytest.mark.parametrize("backend", ["lmdb", "sqlite"])
